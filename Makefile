@@ -1,0 +1,51 @@
+# lead_assigner — every command a user or CI needs. `make help` lists them.
+PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+PGRX_TEST_DATA ?= $(CURDIR)/target/pgrx-test-data
+export PATH := $(HOME)/.cargo/bin:$(PATH)
+
+.PHONY: help setup install test test-unit test-pg test-e2e run psql stop reset bench lint
+
+help:
+	@echo "make run        build, install, start a local cluster with the simulation (Ctrl-C stops)"
+	@echo "make test       every test tier: core unit/property, #[pg_test], end-to-end"
+	@echo "make bench      benchmark against set-based and PL/pgSQL baselines (prints ratios)"
+	@echo "make psql       psql on the local cluster     make stop / make reset   stop it / delete it"
+
+setup:
+	scripts/setup
+
+install: setup
+	cargo pgrx install --release --pg-config $(PG_CONFIG)
+
+test: setup test-unit test-pg test-e2e
+
+test-unit:
+	cargo test -p lead_assigner_core
+
+# initdb refuses root: pgrx runs the test server as postgres in a directory postgres owns.
+test-pg:
+	mkdir -p $(PGRX_TEST_DATA) && chmod o+x $(CURDIR)/target
+	if [ "$$(id -u)" -eq 0 ]; then chown postgres: $(PGRX_TEST_DATA); fi
+	cargo pgrx test pg15 $(if $(filter 0,$(shell id -u)),--runas postgres) --pgdata $(PGRX_TEST_DATA)/data
+
+test-e2e: install
+	scripts/e2e
+
+run:
+	scripts/run
+
+psql:
+	scripts/run psql
+
+stop:
+	scripts/run stop
+
+reset:
+	scripts/run reset
+
+bench: install
+	scripts/bench $(BENCH_ARGS)
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings
+	cargo fmt --all -- --check

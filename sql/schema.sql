@@ -1,0 +1,170 @@
+-- The data model. Everything user-visible lives in schema lead_management; the SQL API that users
+-- call unqualified is created by pgrx in the extension's schema (public).
+--
+-- Document numbers use COLLATE "C" so that "document_number order" is bytewise and identical in
+-- PostgreSQL (ORDER BY) and in the Rust core, whatever the database's locale.
+
+CREATE SCHEMA lead_management;
+COMMENT ON SCHEMA lead_management IS 'lead_assigner: leads, sellers, their assignments, history and audit trail';
+
+CREATE TABLE lead_management.countries (
+    country_id serial PRIMARY KEY,
+    name text NOT NULL CONSTRAINT countries_name_valid CHECK (btrim(name) <> '' AND length(name) <= 100),
+    code text NOT NULL CONSTRAINT countries_code_valid CHECK (code ~ '^[A-Z]{2}$'),
+    CONSTRAINT countries_name_key UNIQUE (name),
+    CONSTRAINT countries_code_key UNIQUE (code)
+);
+COMMENT ON TABLE lead_management.countries IS 'Countries a lead can come from (ISO 3166-1 alpha-2 code)';
+
+CREATE TABLE lead_management.document_types (
+    document_type_id serial PRIMARY KEY,
+    name text NOT NULL CONSTRAINT document_types_name_valid CHECK (btrim(name) <> '' AND length(name) <= 100),
+    CONSTRAINT document_types_name_key UNIQUE (name)
+);
+COMMENT ON TABLE lead_management.document_types IS 'Kinds of identity document a lead''s document number belongs to';
+
+CREATE TABLE lead_management.business_lines (
+    business_line_id serial PRIMARY KEY,
+    name text NOT NULL CONSTRAINT business_lines_name_valid CHECK (btrim(name) <> '' AND length(name) <= 100),
+    description text CONSTRAINT business_lines_description_length CHECK (length(description) <= 1000),
+    CONSTRAINT business_lines_name_key UNIQUE (name)
+);
+COMMENT ON TABLE lead_management.business_lines IS 'Product lines; every lead and every seller belongs to exactly one';
+
+CREATE TABLE lead_management.assignment_statuses (
+    assignment_status_id serial PRIMARY KEY,
+    name text NOT NULL CONSTRAINT assignment_statuses_name_valid CHECK (btrim(name) <> '' AND length(name) <= 100),
+    occupies_capacity boolean NOT NULL DEFAULT false
+);
+-- get_status_id() looks names up case-insensitively and trimmed: make that the uniqueness rule too.
+CREATE UNIQUE INDEX assignment_statuses_name_key ON lead_management.assignment_statuses (lower(btrim(name)));
+COMMENT ON TABLE lead_management.assignment_statuses IS 'Assignment states; those with occupies_capacity count against a seller''s max_leads_count';
+COMMENT ON COLUMN lead_management.assignment_statuses.occupies_capacity IS 'true: an assignment in this status holds one of its seller''s slots';
+
+CREATE TABLE lead_management.leads (
+    document_number text COLLATE "C" PRIMARY KEY
+        CONSTRAINT leads_document_number_valid CHECK (document_number ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,31}$'),
+    given_name text NOT NULL CONSTRAINT leads_given_name_valid CHECK (btrim(given_name) <> '' AND length(given_name) <= 100),
+    surname text NOT NULL CONSTRAINT leads_surname_valid CHECK (btrim(surname) <> '' AND length(surname) <= 100),
+    phone text NOT NULL CONSTRAINT leads_phone_valid CHECK (phone ~ '^\+?[0-9][0-9 ()-]{5,24}$'),
+    email text NOT NULL CONSTRAINT leads_email_valid CHECK (length(email) <= 254 AND email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
+    business_line_id integer NOT NULL REFERENCES lead_management.business_lines,
+    country_id integer NOT NULL REFERENCES lead_management.countries,
+    document_type_id integer NOT NULL REFERENCES lead_management.document_types,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT leads_email_key UNIQUE (email)
+);
+CREATE INDEX leads_business_line_id_idx ON lead_management.leads (business_line_id);
+CREATE INDEX leads_country_id_idx ON lead_management.leads (country_id);
+CREATE INDEX leads_document_type_id_idx ON lead_management.leads (document_type_id);
+COMMENT ON TABLE lead_management.leads IS 'Prospective customers, unique by document number; each gets an assignments row on insert';
+
+CREATE TABLE lead_management.sellers (
+    document_number text COLLATE "C" PRIMARY KEY
+        CONSTRAINT sellers_document_number_valid CHECK (document_number ~ '^[A-Za-z0-9][A-Za-z0-9-]{0,31}$'),
+    given_name text NOT NULL CONSTRAINT sellers_given_name_valid CHECK (btrim(given_name) <> '' AND length(given_name) <= 100),
+    surname text NOT NULL CONSTRAINT sellers_surname_valid CHECK (btrim(surname) <> '' AND length(surname) <= 100),
+    phone text NOT NULL CONSTRAINT sellers_phone_valid CHECK (phone ~ '^\+?[0-9][0-9 ()-]{5,24}$'),
+    email text NOT NULL CONSTRAINT sellers_email_valid CHECK (length(email) <= 254 AND email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
+    max_leads_count integer NOT NULL DEFAULT 10 CONSTRAINT sellers_max_leads_count_valid CHECK (max_leads_count >= 0),
+    is_active boolean NOT NULL DEFAULT true,
+    business_line_id integer NOT NULL REFERENCES lead_management.business_lines,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT sellers_email_key UNIQUE (email)
+);
+CREATE INDEX sellers_business_line_id_idx ON lead_management.sellers (business_line_id, document_number);
+COMMENT ON TABLE lead_management.sellers IS 'Sellers; each works one business line and holds at most max_leads_count open leads';
+COMMENT ON COLUMN lead_management.sellers.is_active IS 'false: gets no new leads (see deactivate_seller()), without deleting the seller';
+
+CREATE TABLE lead_management.assignments (
+    assignment_id bigserial PRIMARY KEY,
+    assigned_at timestamptz,
+    seller_document_number text COLLATE "C" REFERENCES lead_management.sellers ON UPDATE CASCADE,
+    lead_document_number text COLLATE "C" NOT NULL
+        REFERENCES lead_management.leads ON UPDATE CASCADE ON DELETE CASCADE,
+    assignment_status_id integer NOT NULL REFERENCES lead_management.assignment_statuses,
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT assignments_lead_document_number_key UNIQUE (lead_document_number),
+    CONSTRAINT assignments_seller_has_time CHECK ((seller_document_number IS NULL) = (assigned_at IS NULL))
+);
+-- Serves both the seller FK and the open-lead count per seller.
+CREATE INDEX assignments_seller_status_idx ON lead_management.assignments (seller_document_number, assignment_status_id);
+-- Serves the status FK and "pending leads in document_number order".
+CREATE INDEX assignments_status_lead_idx ON lead_management.assignments (assignment_status_id, lead_document_number);
+COMMENT ON TABLE lead_management.assignments IS 'The current assignment of every lead (exactly one row per lead; Pending until assigned)';
+
+CREATE TABLE lead_management.assignment_records (
+    assignment_record_id bigserial PRIMARY KEY,
+    assigned_at timestamptz,
+    seller_document_number text COLLATE "C",
+    lead_document_number text COLLATE "C" NOT NULL,
+    assignment_status_id integer NOT NULL,
+    updated_at timestamptz NOT NULL,
+    -- No foreign keys: history outlives the assignment, lead or seller it describes.
+    assignment_id bigint NOT NULL
+);
+CREATE INDEX assignment_records_assignment_id_idx ON lead_management.assignment_records (assignment_id);
+CREATE INDEX assignment_records_lead_idx ON lead_management.assignment_records (lead_document_number);
+COMMENT ON TABLE lead_management.assignment_records IS 'Every version of every assignment, written by a trigger on each insert and update';
+
+CREATE TABLE lead_management.audit_logs (
+    audit_log_id bigserial PRIMARY KEY,
+    table_name text NOT NULL,
+    action text NOT NULL CONSTRAINT audit_logs_action_valid CHECK (action IN ('INSERT', 'UPDATE', 'DELETE')),
+    old_value jsonb,
+    new_value jsonb,
+    changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- NULL over a unix socket, where there is no client address.
+    ip_address inet DEFAULT inet_client_addr(),
+    -- session_user: the audit trigger runs as its owner, so current_user would name the owner.
+    db_user text NOT NULL DEFAULT session_user,
+    application_name text DEFAULT current_setting('application_name'),
+    transaction_id bigint NOT NULL DEFAULT txid_current()
+);
+CREATE INDEX audit_logs_table_time_idx ON lead_management.audit_logs (table_name, changed_at);
+COMMENT ON TABLE lead_management.audit_logs IS 'Append-only record of every insert, update and delete on the lead_management tables';
+
+CREATE TABLE lead_management.assignment_runs (
+    run_id bigserial PRIMARY KEY,
+    kind text NOT NULL CONSTRAINT assignment_runs_kind_valid CHECK (kind IN ('assign', 'simulate')),
+    started_at timestamptz NOT NULL,
+    finished_at timestamptz NOT NULL,
+    strategy text NOT NULL,
+    pending_before integer NOT NULL,
+    eligible_sellers integer NOT NULL,
+    assigned integer NOT NULL,
+    -- simulate_cycle() only: leads generated, inserted, and skipped as duplicates.
+    generated integer,
+    inserted integer,
+    skipped integer
+);
+CREATE INDEX assignment_runs_started_at_idx ON lead_management.assignment_runs (started_at);
+COMMENT ON TABLE lead_management.assignment_runs IS 'One row per committed assign_leads() or simulate_cycle() run (a failed run rolls back with its row; see the server log and cron.job_run_details)';
+
+CREATE TABLE lead_management.round_robin_cursors (
+    business_line_id integer PRIMARY KEY REFERENCES lead_management.business_lines ON DELETE CASCADE,
+    last_seller_document_number text COLLATE "C" NOT NULL
+);
+COMMENT ON TABLE lead_management.round_robin_cursors IS 'Where the round_robin strategy stopped in each business line: the last seller that got a lead';
+
+-- pg_dump backs up extension tables only when they are registered; reference tables keep only
+-- the rows a user added after install (the install script creates the first ones again).
+SELECT pg_catalog.pg_extension_config_dump('lead_management.countries', 'WHERE country_id > 5');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.countries_country_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.document_types', 'WHERE document_type_id > 4');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.document_types_document_type_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.business_lines', 'WHERE business_line_id > 4');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.business_lines_business_line_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_statuses', 'WHERE assignment_status_id > 5');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_statuses_assignment_status_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.leads', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.sellers', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignments', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignments_assignment_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_records', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_records_assignment_record_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.audit_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.audit_logs_audit_log_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_runs_run_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.round_robin_cursors', '');

@@ -1,0 +1,140 @@
+//! Moving one assignment or one seller: set_assignment_status(), deactivate_seller(),
+//! activate_seller(), get_status_id().
+
+use pgrx::prelude::*;
+use pgrx::PgSqlErrorCode;
+
+use crate::db::{assignments, lifecycle, locks};
+use crate::errors::raise;
+
+/// NULL is never a valid lead, seller or status: say so instead of silently returning NULL.
+fn required<'a>(value: Option<&'a str>, what: &str) -> &'a str {
+    value.unwrap_or_else(|| {
+        raise(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{what} must not be NULL"), format!("Pass the {what}."))
+    })
+}
+
+fn unknown_lead(lead: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+        format!("lead \"{lead}\" does not exist"),
+        "Check the document number: SELECT document_number FROM lead_management.leads.",
+    )
+}
+
+fn unknown_seller(seller: &str) -> ! {
+    raise(
+        PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
+        format!("seller \"{seller}\" does not exist"),
+        "Check the document number: SELECT document_number FROM lead_management.sellers.",
+    )
+}
+
+/// Returns the id of the named status (trimmed, case-insensitive), creating it when missing.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn get_status_id(status_name: Option<&str>) -> i32 {
+    let name = required(status_name, "status name");
+    if name.trim().is_empty() {
+        raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, "status name must not be blank", "Pass a name such as 'In Progress'.");
+    }
+    if name.trim().chars().count() > 100 {
+        raise(PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION, "status name is longer than 100 characters", "Use a shorter name.");
+    }
+    Spi::connect_mut(|client| {
+        if let Some(status) = lifecycle::find_status(client, name) {
+            return status.id;
+        }
+        lifecycle::create_status(client, name);
+        lifecycle::find_status(client, name).map(|status| status.id).unwrap_or_else(|| {
+            raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("status \"{name}\" vanished after creation"), "Retry.")
+        })
+    })
+}
+
+/// Moves a lead's assignment to the named status and returns the status's canonical name.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn set_assignment_status(lead_document_number: Option<&str>, status_name: Option<&str>) -> String {
+    let lead = required(lead_document_number, "lead document number");
+    let name = required(status_name, "status name");
+    Spi::connect_mut(|client| {
+        let status = lifecycle::find_status(client, name).unwrap_or_else(|| {
+            raise(
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("unknown assignment status \"{name}\""),
+                format!("Known statuses: {}. get_status_id(name) creates a new one.", lifecycle::status_names(client)),
+            )
+        });
+        let business_line = lifecycle::lead_business_line(client, lead).unwrap_or_else(|| unknown_lead(lead));
+        locks::lock_business_line(client, business_line);
+        let statuses = assignments::statuses(client);
+        let current = lifecycle::lock_assignment(client, lead).unwrap_or_else(|| {
+            assignments::create_pending(lead);
+            lifecycle::lock_assignment(client, lead).unwrap_or_else(|| unknown_lead(lead))
+        });
+
+        if status.id == statuses.pending {
+            lifecycle::requeue_lead(client, lead, statuses.pending);
+        } else {
+            if status.occupies_capacity && !current.occupies_capacity {
+                check_room(client, lead, current.seller.as_deref(), &status.name);
+            }
+            lifecycle::set_status(client, lead, status.id);
+        }
+        status.name
+    })
+}
+
+/// Reopening a lead into a status that holds a slot needs a seller that is active and has room.
+fn check_room(client: &mut pgrx::spi::SpiClient<'_>, lead: &str, seller: Option<&str>, status: &str) {
+    let Some(seller) = seller else {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("lead \"{lead}\" has no seller, so it cannot be \"{status}\""),
+            "Run SELECT assign_leads(); to give it a seller first.",
+        )
+    };
+    let load = lifecycle::seller_load(client, seller).unwrap_or_else(|| unknown_seller(seller));
+    if !load.is_active {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("seller \"{seller}\" is inactive, so lead \"{lead}\" cannot be \"{status}\" with them"),
+            format!("Reactivate the seller with SELECT activate_seller('{seller}'); or move the lead to 'Pending'."),
+        );
+    }
+    if load.open_leads >= i64::from(load.max_leads) {
+        raise(
+            PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+            format!("seller \"{seller}\" already holds {} of {} open leads", load.open_leads, load.max_leads),
+            "Close one of their leads first, raise max_leads_count, or move this lead to 'Pending'.",
+        );
+    }
+}
+
+/// Deactivates a seller and puts their open leads back to Pending; returns how many.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn deactivate_seller(seller_document_number: Option<&str>) -> i32 {
+    let seller = required(seller_document_number, "seller document number");
+    Spi::connect_mut(|client| {
+        let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
+        locks::lock_business_line(client, business_line);
+        let statuses = assignments::statuses(client);
+        lifecycle::set_seller_active(client, seller, false);
+        let requeued = lifecycle::requeue_seller_leads(client, seller, statuses.pending, &statuses.open);
+        i32::try_from(requeued).unwrap_or(i32::MAX)
+    })
+}
+
+/// Makes a seller eligible again; returns false when they already were active.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn activate_seller(seller_document_number: Option<&str>) -> bool {
+    let seller = required(seller_document_number, "seller document number");
+    Spi::connect_mut(|client| {
+        let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
+        locks::lock_business_line(client, business_line);
+        lifecycle::set_seller_active(client, seller, true)
+    })
+}

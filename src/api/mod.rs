@@ -1,0 +1,8 @@
+//! The SQL API: argument checks with clear errors, the locking, then db + core.
+
+mod assign;
+mod lifecycle;
+mod schedule;
+mod simulate;
+
+pub use assign::AssignmentRun;

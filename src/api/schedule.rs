@@ -1,0 +1,128 @@
+//! Scheduling simulate_cycle() with pg_cron, which stays optional: these functions look for it
+//! at call time and say how to enable it when it is missing.
+
+use lead_assigner_core::schedule::{cron_schedule, supports_seconds, ScheduleError};
+use pgrx::datum::{Interval, TimestampWithTimeZone};
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::PgSqlErrorCode;
+
+use crate::db::first_row;
+use crate::errors::{raise, OrRaise};
+
+pub const JOB_NAME: &str = "lead_assigner_simulation";
+const JOB_COMMAND: &str = "SELECT public.simulate_cycle()";
+
+/// The installed pg_cron version, or an error that says how to get it.
+fn pg_cron_version(client: &mut SpiClient<'_>) -> String {
+    let version = client
+        .select("SELECT extversion FROM pg_catalog.pg_extension WHERE extname = 'pg_cron'", None, &[])
+        .or_raise("looking for pg_cron");
+    first_row(version).and_then(|row| row.get::<String>(1).ok().flatten()).unwrap_or_else(|| {
+        raise(
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "pg_cron is not installed in this database",
+            "Add pg_cron to shared_preload_libraries, set cron.database_name to this database, restart, then CREATE EXTENSION pg_cron;",
+        )
+    })
+}
+
+/// Schedules (or reschedules) the job that runs simulate_cycle() every `every`; returns the
+/// pg_cron schedule it uses.
+#[pg_extern(volatile, parallel_unsafe)]
+fn start_simulation(every: default!(Option<Interval>, "'10 seconds'")) -> String {
+    let every = every.unwrap_or_else(|| {
+        raise(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, "the simulation interval must not be NULL", "Pass an interval such as '1 minute'.")
+    });
+    Spi::connect_mut(|client| {
+        let version = pg_cron_version(client);
+        let seconds = interval_seconds(every);
+        let schedule = cron_schedule(seconds, supports_seconds(&version)).unwrap_or_else(|error| {
+            let hint = match error {
+                ScheduleError::SecondsUnsupported { .. } => format!(
+                    "pg_cron {version} runs jobs at most once a minute: use interval '1 minute', or upgrade to pg_cron 1.5 or later for seconds."
+                ),
+                ScheduleError::NotPositive | ScheduleError::NotExpressible { .. } => {
+                    "Use 1 to 59 seconds (pg_cron 1.5+), a divisor of an hour in minutes, a divisor of a day in hours, or '1 day'.".to_owned()
+                }
+            };
+            raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, error.to_string(), hint)
+        });
+        // cron.schedule() with a job name updates that job, so calling again never duplicates it.
+        client
+            .update("SELECT cron.schedule($1, $2, $3)", None, &[JOB_NAME.into(), schedule.as_str().into(), JOB_COMMAND.into()])
+            .or_raise("scheduling the simulation");
+        schedule
+    })
+}
+
+/// Whole seconds in an interval; months have no fixed length, so they are refused.
+fn interval_seconds(every: Interval) -> i64 {
+    if every.months() != 0 || every.micros() % 1_000_000 != 0 {
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "the simulation interval must be a whole number of seconds, without months or years",
+            "Use an interval such as '10 seconds', '5 minutes' or '1 day'.",
+        );
+    }
+    i64::from(every.days()) * 86_400 + every.micros() / 1_000_000
+}
+
+/// Unschedules the simulation job; returns whether it was scheduled.
+#[pg_extern(volatile, parallel_unsafe)]
+fn stop_simulation() -> bool {
+    Spi::connect_mut(|client| {
+        pg_cron_version(client);
+        let unscheduled = client
+            .update("SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1", None, &[JOB_NAME.into()])
+            .or_raise("unscheduling the simulation");
+        !unscheduled.is_empty()
+    })
+}
+
+/// Whether the simulation is scheduled, how, and how its runs went (from cron.job_run_details).
+#[pg_extern(volatile, parallel_unsafe)]
+#[allow(clippy::type_complexity)]
+fn simulation_status() -> TableIterator<
+    'static,
+    (
+        name!(scheduled, bool),
+        name!(schedule, Option<String>),
+        name!(succeeded_runs, i64),
+        name!(failed_runs, i64),
+        name!(last_run_started_at, Option<TimestampWithTimeZone>),
+        name!(last_run_status, Option<String>),
+        name!(last_run_message, Option<String>),
+    ),
+> {
+    let row = Spi::connect_mut(|client| {
+        pg_cron_version(client);
+        let rows = client
+            .select(
+                "SELECT j.schedule, \
+                        (SELECT count(*) FROM cron.job_run_details d WHERE d.jobid = j.jobid AND d.status = 'succeeded'), \
+                        (SELECT count(*) FROM cron.job_run_details d WHERE d.jobid = j.jobid AND d.status = 'failed'), \
+                        last.start_time, last.status, last.return_message \
+                 FROM cron.job j \
+                 LEFT JOIN LATERAL (SELECT start_time, status, return_message FROM cron.job_run_details d \
+                                    WHERE d.jobid = j.jobid ORDER BY d.runid DESC LIMIT 1) last ON true \
+                 WHERE j.jobname = $1",
+                None,
+                &[JOB_NAME.into()],
+            )
+            .or_raise("reading the simulation status");
+        match first_row(rows) {
+            None => (false, None, 0, 0, None, None, None),
+            Some(row) => (
+                true,
+                row.get(1).or_raise("reading the schedule"),
+                row.get(2).or_raise("reading the run counts").unwrap_or(0),
+                row.get(3).or_raise("reading the run counts").unwrap_or(0),
+                row.get(4).or_raise("reading the last run"),
+                row.get(5).or_raise("reading the last run"),
+                row.get(6).or_raise("reading the last run"),
+            ),
+        }
+    });
+    TableIterator::once(row)
+}

@@ -1,0 +1,155 @@
+//! Single-lead and single-seller changes: status moves, (de)activation, status lookup.
+
+use pgrx::pg_sys;
+use pgrx::spi::SpiClient;
+
+use super::{first_row, Statement};
+use crate::errors::OrRaise;
+
+pub struct Status {
+    pub id: i32,
+    pub name: String,
+    pub occupies_capacity: bool,
+}
+
+static FIND_STATUS: Statement = Statement {
+    sql: "SELECT assignment_status_id, name, occupies_capacity FROM lead_management.assignment_statuses \
+          WHERE lower(btrim(name)) = lower(btrim($1))",
+    arg_types: &[pg_sys::TEXTOID],
+};
+
+pub fn find_status(client: &mut SpiClient<'_>, name: &str) -> Option<Status> {
+    let row = first_row(FIND_STATUS.run(client, &[name.into()]).or_raise("looking up the status"))?;
+    Some(Status {
+        id: row.get(1).or_raise("reading the status")?,
+        name: row.get(2).or_raise("reading the status")?,
+        occupies_capacity: row.get(3).or_raise("reading the status")?,
+    })
+}
+
+static CREATE_STATUS: Statement = Statement {
+    sql: "INSERT INTO lead_management.assignment_statuses (name) VALUES (btrim($1)) ON CONFLICT DO NOTHING",
+    arg_types: &[pg_sys::TEXTOID],
+};
+
+/// Creates a status that does not occupy capacity; a concurrent creator of the same name wins quietly.
+pub fn create_status(client: &mut SpiClient<'_>, name: &str) {
+    CREATE_STATUS.run(client, &[name.into()]).or_raise("creating the status");
+}
+
+static STATUS_NAMES: Statement = Statement {
+    sql: "SELECT string_agg(name, ', ' ORDER BY assignment_status_id) FROM lead_management.assignment_statuses",
+    arg_types: &[],
+};
+
+pub fn status_names(client: &mut SpiClient<'_>) -> String {
+    STATUS_NAMES.run(client, &[]).or_raise("listing statuses").first().get(1).or_raise("listing statuses").unwrap_or_default()
+}
+
+static LEAD_BUSINESS_LINE: Statement = Statement {
+    sql: "SELECT business_line_id FROM lead_management.leads WHERE document_number = $1",
+    arg_types: &[pg_sys::TEXTOID],
+};
+
+pub fn lead_business_line(client: &mut SpiClient<'_>, lead: &str) -> Option<i32> {
+    first_row(LEAD_BUSINESS_LINE.run(client, &[lead.into()]).or_raise("looking up the lead"))?.get(1).or_raise("reading the lead")
+}
+
+static SELLER_BUSINESS_LINE: Statement = Statement {
+    sql: "SELECT business_line_id FROM lead_management.sellers WHERE document_number = $1",
+    arg_types: &[pg_sys::TEXTOID],
+};
+
+pub fn seller_business_line(client: &mut SpiClient<'_>, seller: &str) -> Option<i32> {
+    first_row(SELLER_BUSINESS_LINE.run(client, &[seller.into()]).or_raise("looking up the seller"))?.get(1).or_raise("reading the seller")
+}
+
+pub struct CurrentAssignment {
+    pub seller: Option<String>,
+    pub occupies_capacity: bool,
+}
+
+static LOCK_ASSIGNMENT: Statement = Statement {
+    sql: "SELECT a.seller_document_number, s.occupies_capacity \
+          FROM lead_management.assignments a JOIN lead_management.assignment_statuses s USING (assignment_status_id) \
+          WHERE a.lead_document_number = $1 FOR UPDATE OF a",
+    arg_types: &[pg_sys::TEXTOID],
+};
+
+pub fn lock_assignment(client: &mut SpiClient<'_>, lead: &str) -> Option<CurrentAssignment> {
+    let row = first_row(LOCK_ASSIGNMENT.run(client, &[lead.into()]).or_raise("locking the assignment"))?;
+    Some(CurrentAssignment {
+        occupies_capacity: row.get(2).or_raise("reading the assignment")?,
+        seller: row.get(1).or_raise("reading the assignment"),
+    })
+}
+
+pub struct SellerLoad {
+    pub is_active: bool,
+    pub max_leads: i32,
+    pub open_leads: i64,
+}
+
+static SELLER_LOAD: Statement = Statement {
+    sql: "SELECT s.is_active, s.max_leads_count, \
+                 (SELECT count(*) FROM lead_management.assignments a JOIN lead_management.assignment_statuses st USING (assignment_status_id) \
+                  WHERE a.seller_document_number = s.document_number AND st.occupies_capacity) \
+          FROM lead_management.sellers s WHERE s.document_number = $1",
+    arg_types: &[pg_sys::TEXTOID],
+};
+
+pub fn seller_load(client: &mut SpiClient<'_>, seller: &str) -> Option<SellerLoad> {
+    let row = first_row(SELLER_LOAD.run(client, &[seller.into()]).or_raise("reading the seller's load"))?;
+    Some(SellerLoad {
+        is_active: row.get(1).or_raise("reading the seller's load")?,
+        max_leads: row.get(2).or_raise("reading the seller's load")?,
+        open_leads: row.get(3).or_raise("reading the seller's load")?,
+    })
+}
+
+static SET_STATUS: Statement = Statement {
+    sql: "UPDATE lead_management.assignments SET assignment_status_id = $2, updated_at = now() \
+          WHERE lead_document_number = $1 AND assignment_status_id IS DISTINCT FROM $2",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID],
+};
+
+pub fn set_status(client: &mut SpiClient<'_>, lead: &str, status_id: i32) {
+    SET_STATUS.run(client, &[lead.into(), status_id.into()]).or_raise("changing the status");
+}
+
+static REQUEUE_LEAD: Statement = Statement {
+    sql: "UPDATE lead_management.assignments \
+          SET assignment_status_id = $2, seller_document_number = NULL, assigned_at = NULL, updated_at = now() \
+          WHERE lead_document_number = $1 AND assignment_status_id IS DISTINCT FROM $2",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID],
+};
+
+/// Back to Pending: the seller lets go, the next assign_leads() run decides again.
+pub fn requeue_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32) {
+    REQUEUE_LEAD.run(client, &[lead.into(), pending_id.into()]).or_raise("requeueing the lead");
+}
+
+static SET_SELLER_ACTIVE: Statement = Statement {
+    sql: "UPDATE lead_management.sellers SET is_active = $2 WHERE document_number = $1 AND is_active <> $2",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::BOOLOID],
+};
+
+/// Returns whether the flag changed.
+pub fn set_seller_active(client: &mut SpiClient<'_>, seller: &str, active: bool) -> bool {
+    SET_SELLER_ACTIVE.run(client, &[seller.into(), active.into()]).or_raise("changing the seller").len() == 1
+}
+
+static REQUEUE_SELLER_LEADS: Statement = Statement {
+    sql: "UPDATE lead_management.assignments \
+          SET assignment_status_id = $2, seller_document_number = NULL, assigned_at = NULL, updated_at = now() \
+          WHERE seller_document_number = $1 AND assignment_status_id = ANY($3)",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID, pg_sys::INT4ARRAYOID],
+};
+
+/// Puts a seller's open leads back to Pending; returns how many.
+pub fn requeue_seller_leads(client: &mut SpiClient<'_>, seller: &str, pending_id: i32, open: &[i32]) -> usize {
+    REQUEUE_SELLER_LEADS
+        .run(client, &[seller.into(), pending_id.into(), open.to_vec().into()])
+        .or_raise("requeueing the seller's leads")
+        .len()
+}
