@@ -1,1 +1,112 @@
+//! Helpers for the end-to-end tests: they drive a real server started by `scripts/e2e`
+//! (pg_cron preloaded, the extension installed) over real connections.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+pub use postgres::{Client, NoTls};
+
+/// Port of the server `scripts/e2e` started.
+pub fn port() -> u16 {
+    std::env::var("LEAD_ASSIGNER_E2E_PORT")
+        .expect("LEAD_ASSIGNER_E2E_PORT is not set: run the end-to-end tests with scripts/e2e")
+        .parse()
+        .expect("LEAD_ASSIGNER_E2E_PORT must be a port number")
+}
+
+/// The database pg_cron works in (cron.database_name); the only one where jobs can run.
+pub fn cron_database() -> String {
+    std::env::var("LEAD_ASSIGNER_E2E_CRON_DB").unwrap_or_else(|_| "lead_e2e".to_owned())
+}
+
+/// A superuser connection over TCP to `database`.
+pub fn connect(database: &str) -> Client {
+    connect_as(database, "postgres")
+}
+
+pub fn connect_as(database: &str, user: &str) -> Client {
+    Client::connect(&format!("host=127.0.0.1 port={} user={user} dbname={database} application_name=lead_e2e", port()), NoTls)
+        .unwrap_or_else(|error| panic!("cannot connect to {database} as {user}: {error}"))
+}
+
+/// A superuser connection over the unix socket in /tmp.
+pub fn connect_socket(database: &str) -> Client {
+    Client::connect(&format!("host=/tmp port={} user=postgres dbname={database}", port()), NoTls)
+        .unwrap_or_else(|error| panic!("cannot connect to {database} over the socket: {error}"))
+}
+
+/// A new empty database with `CREATE EXTENSION lead_assigner CASCADE`, named after the test.
+/// Tests in one binary run in parallel threads, so each gets its own database.
+pub fn fresh_database(test: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let name = format!("e2e_{}_{}_{}", test, std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+    let mut admin = connect("postgres");
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).expect("create database");
+    connect(&name).batch_execute("CREATE EXTENSION lead_assigner CASCADE").expect("create extension");
+    name
+}
+
+/// The original seed's four sellers (capacities 50/30/40/25 on business lines 1, 2, 3, 1).
+pub const SEED_SELLERS: &str = "INSERT INTO lead_management.sellers
+    (document_number, given_name, surname, phone, email, max_leads_count, business_line_id) VALUES
+    ('1001', 'Ana', 'Lopez', '+1-555-0100', 'ana.lopez@example.com', 50, 1),
+    ('1002', 'Bruno', 'Silva', '+1-555-0101', 'bruno.silva@example.com', 30, 2),
+    ('1003', 'Carla', 'Gomez', '+1-555-0102', 'carla.gomez@example.com', 40, 3),
+    ('1004', 'David', 'Smith', '+1-555-0103', 'david.smith@example.com', 25, 1)";
+
+/// Rows that break an invariant of the data model; each query must return no row.
+pub const INVARIANT_VIOLATIONS: &[(&str, &str)] = &[
+    (
+        "a seller above max_leads_count",
+        "SELECT s.document_number FROM lead_management.sellers s
+         JOIN lead_management.assignments a ON a.seller_document_number = s.document_number
+         JOIN lead_management.assignment_statuses st USING (assignment_status_id)
+         WHERE st.occupies_capacity GROUP BY s.document_number, s.max_leads_count
+         HAVING count(*) > s.max_leads_count",
+    ),
+    (
+        "a lead assigned across business lines",
+        "SELECT a.lead_document_number FROM lead_management.assignments a
+         JOIN lead_management.leads l ON l.document_number = a.lead_document_number
+         JOIN lead_management.sellers s ON s.document_number = a.seller_document_number
+         WHERE l.business_line_id <> s.business_line_id",
+    ),
+    (
+        "an open lead held by an inactive seller",
+        "SELECT a.lead_document_number FROM lead_management.assignments a
+         JOIN lead_management.sellers s ON s.document_number = a.seller_document_number
+         JOIN lead_management.assignment_statuses st USING (assignment_status_id)
+         WHERE st.occupies_capacity AND NOT s.is_active",
+    ),
+    (
+        "a lead without exactly one assignments row",
+        "SELECT l.document_number FROM lead_management.leads l
+         LEFT JOIN lead_management.assignments a ON a.lead_document_number = l.document_number
+         GROUP BY l.document_number HAVING count(a.assignment_id) <> 1",
+    ),
+    (
+        "an open status without a seller",
+        "SELECT a.lead_document_number FROM lead_management.assignments a
+         JOIN lead_management.assignment_statuses st USING (assignment_status_id)
+         WHERE st.occupies_capacity AND a.seller_document_number IS NULL",
+    ),
+    (
+        "an assignment whose current version is missing from assignment_records",
+        "SELECT a.assignment_id FROM lead_management.assignments a WHERE NOT EXISTS (
+            SELECT FROM lead_management.assignment_records r
+            WHERE r.assignment_id = a.assignment_id
+              AND r.assignment_status_id = a.assignment_status_id
+              AND r.seller_document_number IS NOT DISTINCT FROM a.seller_document_number)",
+    ),
+];
+
+/// Panics naming every broken invariant.
+pub fn assert_invariants(client: &mut Client) {
+    let mut broken = Vec::new();
+    for (name, query) in INVARIANT_VIOLATIONS {
+        let rows = client.query(*query, &[]).unwrap_or_else(|error| panic!("checking {name}: {error}"));
+        if !rows.is_empty() {
+            broken.push(format!("{name}: {} rows", rows.len()));
+        }
+    }
+    assert!(broken.is_empty(), "invariants broken: {broken:#?}");
+}
