@@ -23,6 +23,9 @@ test-unit:
 	cargo test -p lead_assigner_core
 
 # initdb refuses root: pgrx runs the test server as postgres in a directory postgres owns.
+# One test at a time: tests insert the same leads, and two open transactions inserting the same
+# keys while holding assign_leads()' locks deadlock, as they would in any application.
+test-pg: export RUST_TEST_THREADS = 1
 test-pg:
 	mkdir -p $(PGRX_TEST_DATA) && chmod o+x $(CURDIR)/target
 	if [ "$$(id -u)" -eq 0 ]; then chown postgres: $(PGRX_TEST_DATA); fi

@@ -40,7 +40,9 @@ pub fn fresh_database(test: &str) -> String {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let name = format!("e2e_{}_{}_{}", test, std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
     let mut admin = connect("postgres");
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}; CREATE DATABASE {name}")).expect("create database");
+    // Two calls: DROP/CREATE DATABASE refuse the implicit transaction of a multi-statement batch.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop database");
+    admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
     connect(&name).batch_execute("CREATE EXTENSION lead_assigner CASCADE").expect("create extension");
     name
 }
@@ -109,4 +111,132 @@ pub fn assert_invariants(client: &mut Client) {
         }
     }
     assert!(broken.is_empty(), "invariants broken: {broken:#?}");
+}
+
+/// The first column of the one row `sql` returns.
+pub fn scalar<T: for<'a> postgres::types::FromSql<'a>>(client: &mut Client, sql: &str) -> T {
+    client.query_one(sql, &[]).unwrap_or_else(|error| panic!("{sql}: {}", describe(&error))).get(0)
+}
+
+/// An error with its SQLSTATE and hint, for assertion messages.
+pub fn describe(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!(
+            "SQLSTATE {} {}: {}{}",
+            db.code().code(),
+            db.severity(),
+            db.message(),
+            db.hint().map(|hint| format!(" (hint: {hint})")).unwrap_or_default()
+        ),
+        None => error.to_string(),
+    }
+}
+
+/// Asserts that `result` is a server error with SQLSTATE `expected`; returns it for more checks.
+pub fn expect_sql_state<T: std::fmt::Debug>(
+    result: Result<T, postgres::Error>,
+    expected: &str,
+    what: &str,
+) -> postgres::error::DbError {
+    let error = match result {
+        Ok(value) => panic!("{what}: expected SQLSTATE {expected}, but it succeeded with {value:?}"),
+        Err(error) => error,
+    };
+    let db_error = error.as_db_error().unwrap_or_else(|| panic!("{what}: expected SQLSTATE {expected}, got {error}"));
+    assert_eq!(db_error.code().code(), expected, "{what}: wrong SQLSTATE for \"{}\"", db_error.message());
+    db_error.clone()
+}
+
+/// Calls `probe` every `every` until it returns Some; panics naming `what` after `timeout`.
+pub fn wait_for<T>(
+    what: &str,
+    timeout: std::time::Duration,
+    every: std::time::Duration,
+    mut probe: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = probe() {
+            return value;
+        }
+        assert!(std::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        std::thread::sleep(every);
+    }
+}
+
+/// The pg_cron database, ready for the scheduling tests: pg_cron, the extension, the seed
+/// sellers, and no simulation job left by an earlier test.
+pub fn prepare_cron_database() -> Client {
+    let mut client = connect(&cron_database());
+    client
+        .batch_execute(&format!(
+            "CREATE EXTENSION IF NOT EXISTS pg_cron;
+             CREATE EXTENSION IF NOT EXISTS lead_assigner CASCADE;
+             {SEED_SELLERS} ON CONFLICT DO NOTHING;
+             SELECT stop_simulation();"
+        ))
+        .expect("prepare the pg_cron database");
+    client
+}
+
+/// Every table of schema lead_management that holds data, for whole-database comparisons.
+pub const DATA_TABLES: &[&str] = &[
+    "countries",
+    "document_types",
+    "business_lines",
+    "assignment_statuses",
+    "leads",
+    "sellers",
+    "assignments",
+    "assignment_records",
+    "audit_logs",
+    "assignment_runs",
+    "round_robin_cursors",
+];
+
+/// Per table of [`DATA_TABLES`]: row count and an md5 over every row's text; equal fingerprints
+/// mean equal contents.
+pub fn table_fingerprints(client: &mut Client) -> std::collections::BTreeMap<&'static str, (i64, Option<String>)> {
+    DATA_TABLES
+        .iter()
+        .map(|&table| {
+            let sql = format!("SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM lead_management.{table} t");
+            let row = client.query_one(&sql, &[]).unwrap_or_else(|error| panic!("{sql}: {}", describe(&error)));
+            (table, (row.get(0), row.get(1)))
+        })
+        .collect()
+}
+
+/// A LOGIN role for one test, member of `member_of` (if any). Roles are cluster-wide, so the
+/// name is unique per process and call; dropping the value drops the role and what it owns in
+/// `database`.
+pub struct TestRole {
+    pub name: String,
+    database: String,
+}
+
+impl TestRole {
+    pub fn create(database: &str, label: &str, member_of: Option<&str>) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let name = format!("e2e_{label}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
+        let membership = member_of.map(|role| format!(" IN ROLE {role}")).unwrap_or_default();
+        connect(database).batch_execute(&format!("CREATE ROLE {name} LOGIN{membership}")).expect("create role");
+        TestRole { name, database: database.to_owned() }
+    }
+
+    pub fn connect(&self) -> Client {
+        connect_as(&self.database, &self.name)
+    }
+}
+
+impl Drop for TestRole {
+    // Runs during unwinding too: report, never panic.
+    fn drop(&mut self) {
+        let name = &self.name;
+        let result = Client::connect(&format!("host=127.0.0.1 port={} user=postgres dbname={}", port(), self.database), NoTls)
+            .and_then(|mut client| client.batch_execute(&format!("DROP OWNED BY {name}; DROP ROLE {name}")));
+        if let Err(error) = result {
+            eprintln!("could not drop role {name}: {error}");
+        }
+    }
 }

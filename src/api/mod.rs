@@ -3,6 +3,6 @@
 mod assign;
 mod lifecycle;
 mod schedule;
-mod simulate;
+pub(crate) mod simulate;
 
 pub use assign::AssignmentRun;

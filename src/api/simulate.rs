@@ -12,7 +12,7 @@ use crate::errors::raise;
 use crate::gucs;
 
 /// How many leads this cycle generates: `n`, or a weighted draw in [leads_min, leads_max].
-fn cycle_size(n: Option<i32>) -> usize {
+pub(crate) fn cycle_size(n: Option<i32>) -> usize {
     let cap = gucs::MAX_LEADS_PER_CYCLE.get();
     let count = match n {
         Some(n) => i64::from(n),

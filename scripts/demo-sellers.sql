@@ -1,0 +1,18 @@
+-- Demo sellers for `make run` / scripts/run and the Docker image: the original seed's four
+-- (capacities 50, 30, 40, 25 on business lines 1, 2, 3, 1) plus four more, so that every business
+-- line (1 Insurance, 2 Banking, 3 Real Estate, 4 Automotive) has at least two active sellers.
+-- Safe to load again: rows whose document number or email already exist are left as they are.
+INSERT INTO lead_management.sellers
+    (document_number, given_name, surname, phone, email, max_leads_count, is_active, business_line_id)
+VALUES
+    -- the seed's four
+    ('SELLER-001', 'Ana',     'Gómez',    '+1 555-0101', 'ana.gomez@example.com',      50, true, 1),
+    ('SELLER-002', 'Bruno',   'Silva',    '+1 555-0102', 'bruno.silva@example.com',    30, true, 2),
+    ('SELLER-003', 'Carla',   'Mendes',   '+1 555-0103', 'carla.mendes@example.com',   40, true, 3),
+    ('SELLER-004', 'Diego',   'Ramírez',  '+1 555-0104', 'diego.ramirez@example.com',  25, true, 1),
+    -- a second seller for Banking and Real Estate, two for Automotive
+    ('SELLER-005', 'Elena',   'Torres',   '+1 555-0105', 'elena.torres@example.com',   20, true, 2),
+    ('SELLER-006', 'Felipe',  'Castro',   '+1 555-0106', 'felipe.castro@example.com',  20, true, 3),
+    ('SELLER-007', 'Gabriela','Rocha',    '+1 555-0107', 'gabriela.rocha@example.com', 30, true, 4),
+    ('SELLER-008', 'Hugo',    'Martins',  '+1 555-0108', 'hugo.martins@example.com',   15, true, 4)
+ON CONFLICT DO NOTHING;
