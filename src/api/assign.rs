@@ -6,7 +6,8 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::{pg_sys, PgSqlErrorCode};
 
-use crate::db::{assignments, locks, runs};
+use crate::db::assignments::{self, Statuses};
+use crate::db::{locks, runs};
 use crate::errors::{raise, OrRaise};
 use crate::gucs;
 
@@ -14,12 +15,20 @@ use crate::gucs;
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn assign_leads() -> i32 {
-    Spi::connect_mut(|client| AssignmentRun::start(client).finish(client, "assign", None).assigned)
+    Spi::connect_mut(|client| {
+        let run = AssignmentRun::start(client);
+        // Leads loaded with triggers off (or before the extension existed) have no assignments
+        // row yet. Finding them reads every lead, so only this explicit entry point pays for it;
+        // simulate_cycle() inserts with triggers on and skips it.
+        assignments::create_missing_pending(client, &run.statuses);
+        run.finish(client, "assign", None).assigned
+    })
 }
 
 /// What one run saw and did.
 pub struct AssignmentRun {
     started_at: TimestampWithTimeZone,
+    statuses: Statuses,
     strategy: Strategy,
     pub pending_before: i32,
     pub eligible_sellers: i32,
@@ -33,15 +42,15 @@ impl AssignmentRun {
         // SAFETY: reads the clock.
         let started_at = TimestampWithTimeZone::try_from(unsafe { pg_sys::GetCurrentTimestamp() }).or_raise("reading the clock");
         locks::lock_all_business_lines(client);
-        AssignmentRun { started_at, strategy: gucs::strategy(), pending_before: 0, eligible_sellers: 0, assigned: 0 }
+        let statuses = assignments::statuses(client);
+        AssignmentRun { started_at, statuses, strategy: gucs::strategy(), pending_before: 0, eligible_sellers: 0, assigned: 0 }
     }
 
     /// Assigns, writes the run log row and the LOG line.
     pub fn finish(mut self, client: &mut SpiClient<'_>, kind: &str, cycle: Option<(i32, i32, i32)>) -> Self {
-        let statuses = assignments::statuses(client);
-        assignments::create_missing_pending(client, &statuses);
-        let pending_rows = assignments::pending(client, &statuses);
-        let seller_rows = assignments::active_seller_loads(client, &statuses);
+        let statuses = &self.statuses;
+        let pending_rows = assignments::pending(client, statuses);
+        let seller_rows = assignments::active_seller_loads(client, statuses);
         let cursor_rows = match self.strategy {
             Strategy::RoundRobin => assignments::round_robin_cursors(client),
             Strategy::Greedy | Strategy::Balanced => Vec::new(),
@@ -69,7 +78,7 @@ impl AssignmentRun {
 
         let (lead_numbers, seller_numbers) =
             plan.pairs.iter().map(|&(lead, seller)| (leads[lead].document_number, sellers[seller].document_number)).unzip();
-        self.assigned = count(assignments::apply_plan(client, &statuses, lead_numbers, seller_numbers));
+        self.assigned = count(assignments::apply_plan(client, statuses, lead_numbers, seller_numbers));
         let (cursor_lines, cursor_sellers) =
             plan.cursors.iter().map(|&(business_line_id, seller)| (business_line_id, sellers[seller].document_number)).unzip();
         assignments::save_round_robin_cursors(client, cursor_lines, cursor_sellers);
