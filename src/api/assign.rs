@@ -4,11 +4,11 @@ use lead_assigner_core::assign::{self, PendingLead, RoundRobinCursor, Seller, St
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::{pg_sys, PgSqlErrorCode};
+use pgrx::pg_sys;
 
 use crate::db::assignments::{self, Statuses};
 use crate::db::{locks, runs};
-use crate::errors::{raise, OrRaise};
+use crate::errors::OrRaise;
 use crate::gucs;
 
 /// Gives every pending lead it can to an eligible seller; returns how many it assigned.
@@ -38,7 +38,6 @@ pub struct AssignmentRun {
 impl AssignmentRun {
     /// Takes the locks; from here on this transaction is the only one deciding capacity.
     pub fn start(client: &mut SpiClient<'_>) -> Self {
-        refuse_transaction_snapshot();
         // SAFETY: reads the clock.
         let started_at = TimestampWithTimeZone::try_from(unsafe { pg_sys::GetCurrentTimestamp() }).or_raise("reading the clock");
         locks::lock_all_business_lines(client);
@@ -114,17 +113,4 @@ impl AssignmentRun {
 /// Counts fit an integer column: a run touches at most as many rows as a table holds.
 fn count(n: usize) -> i32 {
     i32::try_from(n).unwrap_or(i32::MAX)
-}
-
-/// Under REPEATABLE READ or SERIALIZABLE every statement sees the snapshot from the start of the
-/// transaction, taken before our lock: capacity read from it could be stale, so refuse.
-fn refuse_transaction_snapshot() {
-    // SAFETY: reads a backend-local global.
-    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
-        raise(
-            PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
-            "lead assignment must run in a READ COMMITTED transaction",
-            "Run it outside an explicit REPEATABLE READ/SERIALIZABLE transaction: capacity is read after taking the business-line locks, which needs a fresh snapshot.",
-        )
-    }
 }

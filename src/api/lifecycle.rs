@@ -67,7 +67,7 @@ fn set_assignment_status(lead_document_number: Option<&str>, status_name: Option
             )
         });
         let business_line = lifecycle::lead_business_line(client, lead).unwrap_or_else(|| unknown_lead(lead));
-        locks::lock_business_line(client, business_line);
+        locks::lock_business_lines(client, &[business_line]);
         let statuses = assignments::statuses(client);
         let current = lifecycle::lock_assignment(client, lead).unwrap_or_else(|| {
             assignments::create_pending(lead);
@@ -119,10 +119,11 @@ fn deactivate_seller(seller_document_number: Option<&str>) -> i32 {
     let seller = required(seller_document_number, "seller document number");
     Spi::connect_mut(|client| {
         let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
-        locks::lock_business_line(client, business_line);
+        locks::lock_business_lines(client, &[business_line]);
         let statuses = assignments::statuses(client);
-        lifecycle::set_seller_active(client, seller, false);
+        // Requeue first: once inactive, the seller's trigger would requeue them uncounted.
         let requeued = lifecycle::requeue_seller_leads(client, seller, statuses.pending, &statuses.open);
+        lifecycle::set_seller_active(client, seller, false);
         i32::try_from(requeued).unwrap_or(i32::MAX)
     })
 }
@@ -134,7 +135,7 @@ fn activate_seller(seller_document_number: Option<&str>) -> bool {
     let seller = required(seller_document_number, "seller document number");
     Spi::connect_mut(|client| {
         let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
-        locks::lock_business_line(client, business_line);
+        locks::lock_business_lines(client, &[business_line]);
         lifecycle::set_seller_active(client, seller, true)
     })
 }

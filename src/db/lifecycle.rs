@@ -153,3 +153,24 @@ pub fn requeue_seller_leads(client: &mut SpiClient<'_>, seller: &str, pending_id
         .or_raise("requeueing the seller's leads")
         .len()
 }
+
+static REQUEUE_OPEN_LEAD: Statement = Statement {
+    sql: "UPDATE lead_management.assignments \
+          SET assignment_status_id = $2, seller_document_number = NULL, assigned_at = NULL, updated_at = now() \
+          WHERE lead_document_number = $1 AND assignment_status_id = ANY($3)",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID, pg_sys::INT4ARRAYOID],
+};
+
+/// Back to Pending only if the lead is open (a closed lead keeps its seller for the record).
+pub fn requeue_open_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32, open: &[i32]) {
+    REQUEUE_OPEN_LEAD.run(client, &[lead.into(), pending_id.into(), open.to_vec().into()]).or_raise("requeueing the lead");
+}
+
+static STATUS_IN_USE: Statement = Statement {
+    sql: "SELECT EXISTS (SELECT FROM lead_management.assignments WHERE assignment_status_id = $1)",
+    arg_types: &[pg_sys::INT4OID],
+};
+
+pub fn status_in_use(client: &mut SpiClient<'_>, status_id: i32) -> bool {
+    STATUS_IN_USE.run(client, &[status_id.into()]).or_raise("checking the status").first().get(1).or_raise("checking the status").unwrap_or(true)
+}

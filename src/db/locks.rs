@@ -2,11 +2,11 @@
 //! business line with transaction-scoped advisory locks. Locks are always taken in ascending
 //! business_line_id order, so two sessions can never wait on each other in a cycle.
 
-use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
+use pgrx::{pg_sys, PgSqlErrorCode};
 
 use super::Statement;
-use crate::errors::OrRaise;
+use crate::errors::{raise, OrRaise};
 
 /// First key of every lead_assigner advisory lock ("LEAD" in ASCII), so that our locks never
 /// collide with an application's single-key advisory locks.
@@ -23,13 +23,38 @@ static LOCK_BUSINESS_LINE: Statement = Statement {
     arg_types: &[pg_sys::INT4OID, pg_sys::INT4OID],
 };
 
+/// Under REPEATABLE READ or SERIALIZABLE every statement sees the snapshot taken at the start of
+/// the transaction, before the lock: capacity read from it could be stale, so refuse.
+fn refuse_transaction_snapshot() {
+    // SAFETY: reads a backend-local global.
+    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+        raise(
+            PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
+            "lead_assigner changes assignments only in READ COMMITTED transactions",
+            "Run it outside an explicit REPEATABLE READ/SERIALIZABLE transaction: capacity is read after taking the business-line locks, which needs a fresh snapshot.",
+        )
+    }
+}
+
 /// assign_leads() decides for every business line at once.
 pub fn lock_all_business_lines(client: &mut SpiClient<'_>) {
+    refuse_transaction_snapshot();
     LOCK_ALL_BUSINESS_LINES.run(client, &[LOCK_NAMESPACE.into()]).or_raise("locking the business lines");
 }
 
-/// Single-lead and single-seller changes need only their own business line.
-pub fn lock_business_line(client: &mut SpiClient<'_>, business_line_id: i32) {
+/// Single-lead and single-seller changes need only their own business line(s); pass them in any
+/// order, they are locked in ascending order.
+pub fn lock_business_lines(client: &mut SpiClient<'_>, business_line_ids: &[i32]) {
+    refuse_transaction_snapshot();
+    let mut ids = business_line_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    for business_line_id in ids {
+        lock_business_line(client, business_line_id);
+    }
+}
+
+fn lock_business_line(client: &mut SpiClient<'_>, business_line_id: i32) {
     LOCK_BUSINESS_LINE
         .run(client, &[LOCK_NAMESPACE.into(), business_line_id.into()])
         .or_raise("locking the business line");

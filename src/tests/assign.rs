@@ -201,4 +201,29 @@ mod tests {
         assert_eq!(seller_of("L100009"), None);
         assert_eq!(open_leads("S1"), 0);
     }
+
+    #[pg_test]
+    fn assign_direct_updates_keep_the_rules() {
+        insert_seed_sellers();
+        insert_leads(&[1, 2], 5);
+        assign();
+        // A plain UPDATE deactivating a seller releases their open leads, like deactivate_seller().
+        Spi::run("UPDATE lead_management.sellers SET is_active = false WHERE document_number = 'S2'").unwrap();
+        assert_eq!(open_leads("S2"), 0);
+        // A lead moved to another business line leaves its seller.
+        Spi::run("UPDATE lead_management.leads SET business_line_id = 3 WHERE document_number = 'L100001'").unwrap();
+        assert_eq!(seller_of("L100001"), None);
+        assert_eq!(assign(), 1, "only the moved lead finds a seller (S3); line 2 has none active");
+        assert_eq!(seller_of("L100001").as_deref(), Some("S3"));
+        // Capacity cannot drop below what a seller holds open.
+        assert_fails("UPDATE lead_management.sellers SET max_leads_count = 2 WHERE document_number = 'S1'", "23514");
+        Spi::run("UPDATE lead_management.sellers SET max_leads_count = 4 WHERE document_number = 'S1'").unwrap();
+        // A status in use keeps its meaning.
+        assert_fails("UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE name = 'Pending'", "55000");
+        Spi::run("UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE name = 'Lost'").unwrap();
+        // A seller moved to another line takes no leads along.
+        Spi::run("UPDATE lead_management.sellers SET business_line_id = 4 WHERE document_number = 'S1'").unwrap();
+        assert_eq!(open_leads("S1"), 0);
+        assert_eq!(seller_of("L100002"), None);
+    }
 }

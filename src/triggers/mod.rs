@@ -2,6 +2,8 @@
 //! `sql/triggers.sql` attaches them and makes the writing ones SECURITY DEFINER, so a role that
 //! may change leads still cannot write audit rows of its own.
 
+mod rules;
+
 use pgrx::prelude::*;
 
 #[pg_schema]
@@ -43,6 +45,26 @@ pub mod lead_management {
                 .flatten()
                 .unwrap_or_else(|| raise(PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION, "lead without document_number", "Give every lead a document_number."));
             db::assignments::create_pending(&document_number);
+        }
+        Ok(None)
+    }
+
+    /// AFTER UPDATE FOR EACH ROW on leads, sellers and assignment_statuses: direct changes keep
+    /// the assignment rules (see `rules`).
+    #[pg_trigger]
+    fn enforce_assignment_rules<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
+        if let (Some(old), Some(new)) = (trigger.old(), trigger.new()) {
+            let relation = trigger.relation()?;
+            match relation.name() {
+                "leads" => super::rules::lead_updated(&old, &new),
+                "sellers" => super::rules::seller_updated(&old, &new),
+                "assignment_statuses" => super::rules::status_updated(&old, &new),
+                other => raise(
+                    PgSqlErrorCode::ERRCODE_TRIGGERED_ACTION_EXCEPTION,
+                    format!("enforce_assignment_rules() is not meant for table {other}"),
+                    "Attach it only to lead_management.leads, sellers and assignment_statuses.",
+                ),
+            }
         }
         Ok(None)
     }
