@@ -61,15 +61,18 @@ COMMENT ON FUNCTION stop_simulation() IS
 COMMENT ON FUNCTION simulation_status() IS
     'Whether the simulation job is scheduled, its schedule, and how its runs went (from cron.job_run_details).';
 
--- Roles are cluster-wide: a second database installing the extension reuses them.
+-- Roles are cluster-wide: a second database installing the extension reuses them, and two
+-- databases installing at the same moment race to create them (the loser sees 23505).
 DO $$
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'lead_assigner_admin') THEN
-        CREATE ROLE lead_assigner_admin NOLOGIN;
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'lead_assigner_app') THEN
-        CREATE ROLE lead_assigner_app NOLOGIN;
-    END IF;
+    CREATE ROLE lead_assigner_admin NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+END
+$$;
+DO $$
+BEGIN
+    CREATE ROLE lead_assigner_app NOLOGIN;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
 END
 $$;
 COMMENT ON ROLE lead_assigner_admin IS 'lead_assigner: manages sellers and reference data, runs and schedules assignment';

@@ -52,11 +52,7 @@ impl FromStr for Strategy {
         Strategy::ALL
             .into_iter()
             .find(|st| st.as_str().eq_ignore_ascii_case(wanted))
-            .ok_or_else(|| {
-                format!(
-                    "unknown strategy '{wanted}': expected one of greedy, balanced, round_robin"
-                )
-            })
+            .ok_or_else(|| format!("unknown strategy '{wanted}': expected one of greedy, balanced, round_robin"))
     }
 }
 
@@ -179,20 +175,9 @@ fn is_sorted_by_doc<T>(items: &[T], doc: impl Fn(&T) -> &str) -> bool {
 /// line appears several times, the last entry wins.
 ///
 /// Runs in O((N + M) log M) for balanced and O(N + M) otherwise (plus hashing).
-pub fn plan(
-    leads: &[PendingLead],
-    sellers: &[Seller],
-    strategy: Strategy,
-    cursors: &[RoundRobinCursor],
-) -> Plan {
-    debug_assert!(
-        is_sorted_by_doc(leads, |l| l.document_number),
-        "leads must be sorted by document_number"
-    );
-    debug_assert!(
-        is_sorted_by_doc(sellers, |s| s.document_number),
-        "sellers must be sorted by document_number"
-    );
+pub fn plan(leads: &[PendingLead], sellers: &[Seller], strategy: Strategy, cursors: &[RoundRobinCursor]) -> Plan {
+    debug_assert!(is_sorted_by_doc(leads, |l| l.document_number), "leads must be sorted by document_number");
+    debug_assert!(is_sorted_by_doc(sellers, |s| s.document_number), "sellers must be sorted by document_number");
 
     let mut room: Vec<i64> = sellers.iter().map(Seller::initial_room).collect();
 
@@ -205,30 +190,22 @@ pub fn plan(
     }
     let eligible_sellers = by_line.values().map(Vec::len).sum();
 
-    let cursor_of: HashMap<i32, &str> = cursors
-        .iter()
-        .map(|c| (c.business_line_id, c.last_seller))
-        .collect();
+    let cursor_of: HashMap<i32, &str> = cursors.iter().map(|c| (c.business_line_id, c.last_seller)).collect();
 
     let mut queues: HashMap<i32, LineQueue> = by_line
         .into_iter()
         .map(|(line, idx)| {
             let queue = match strategy {
-                Strategy::Greedy => LineQueue::Greedy {
-                    sellers: idx,
-                    next: 0,
-                },
+                Strategy::Greedy => LineQueue::Greedy { sellers: idx, next: 0 },
                 Strategy::Balanced => LineQueue::Balanced(
-                    idx.iter()
-                        .map(|&i| (room[i], Reverse(sellers[i].document_number), Reverse(i)))
-                        .collect(),
+                    idx.iter().map(|&i| (room[i], Reverse(sellers[i].document_number), Reverse(i))).collect(),
                 ),
                 Strategy::RoundRobin => {
                     // Start at the first seller strictly after the cursor; if the
                     // cursor is past everyone, this wraps to the first seller.
-                    let start = cursor_of.get(&line).map_or(0, |&last| {
-                        idx.partition_point(|&i| sellers[i].document_number <= last)
-                    });
+                    let start = cursor_of
+                        .get(&line)
+                        .map_or(0, |&last| idx.partition_point(|&i| sellers[i].document_number <= last));
                     let mut queue = VecDeque::from(idx);
                     let len = queue.len();
                     queue.rotate_left(start % len.max(1));
@@ -259,20 +236,14 @@ pub fn plan(
     let mut cursors: Vec<(i32, usize)> = last_assigned.into_iter().collect();
     cursors.sort_unstable();
 
-    Plan {
-        pairs,
-        cursors,
-        eligible_sellers,
-    }
+    Plan { pairs, cursors, eligible_sellers }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     // Explicit imports: proptest's `Strategy` trait would clash with ours.
-    use proptest::prelude::{
-        prop, prop_assert, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig,
-    };
+    use proptest::prelude::{prop, prop_assert, prop_assert_eq, prop_oneof, proptest, Just, ProptestConfig};
     use proptest::strategy::Strategy as Gen;
 
     // ---- helpers -------------------------------------------------------------
@@ -288,13 +259,7 @@ mod tests {
     }
 
     fn s(doc: &str, line: i32, active: bool, max: i64, open: i64) -> S {
-        S {
-            doc: doc.to_string(),
-            line,
-            active,
-            max,
-            open,
-        }
+        S { doc: doc.to_string(), line, active, max, open }
     }
 
     fn sellers_of(v: &[S]) -> Vec<Seller<'_>> {
@@ -315,13 +280,7 @@ mod tests {
     }
 
     fn leads_of<'a>(docs: &'a [String], lines: &[i32]) -> Vec<PendingLead<'a>> {
-        docs.iter()
-            .zip(lines)
-            .map(|(d, &l)| PendingLead {
-                document_number: d,
-                business_line_id: l,
-            })
-            .collect()
+        docs.iter().zip(lines).map(|(d, &l)| PendingLead { document_number: d, business_line_id: l }).collect()
     }
 
     /// How many leads each seller received.
@@ -343,12 +302,7 @@ mod tests {
     }
 
     fn original_sellers() -> Vec<S> {
-        vec![
-            s("S1", 1, true, 50, 0),
-            s("S2", 2, true, 30, 0),
-            s("S3", 3, true, 40, 0),
-            s("S4", 1, true, 25, 0),
-        ]
+        vec![s("S1", 1, true, 50, 0), s("S2", 2, true, 30, 0), s("S3", 3, true, 40, 0), s("S4", 1, true, 25, 0)]
     }
 
     // ---- strategy names --------------------------------------------------------
@@ -359,10 +313,7 @@ mod tests {
             assert_eq!(st.as_str().parse::<Strategy>(), Ok(st));
             assert_eq!(st.to_string(), st.as_str());
         }
-        assert_eq!(
-            " Round_Robin\n".parse::<Strategy>(),
-            Ok(Strategy::RoundRobin)
-        );
+        assert_eq!(" Round_Robin\n".parse::<Strategy>(), Ok(Strategy::RoundRobin));
         assert_eq!("GREEDY".parse::<Strategy>(), Ok(Strategy::Greedy));
         assert_eq!(Strategy::default(), Strategy::Greedy);
     }
@@ -384,12 +335,7 @@ mod tests {
         let sv = original_sellers();
         let sellers = sellers_of(&sv);
         // 10 leads on line 1, 5 on line 2, 3 on line 3, 2 on line 4 (no sellers).
-        let lines: Vec<i32> = [1; 10]
-            .into_iter()
-            .chain([2; 5])
-            .chain([3; 3])
-            .chain([4; 2])
-            .collect();
+        let lines: Vec<i32> = [1; 10].into_iter().chain([2; 5]).chain([3; 3]).chain([4; 2]).collect();
         let docs = lead_docs(lines.len());
         let leads = leads_of(&docs, &lines);
         let p = plan(&leads, &sellers, Strategy::Greedy, &[]);
@@ -474,11 +420,7 @@ mod tests {
     #[test]
     fn assign_greedy_small_example() {
         // A has 1 free slot, B 2, C 5: first-fit in document order.
-        let sv = vec![
-            s("A", 1, true, 2, 1),
-            s("B", 1, true, 2, 0),
-            s("C", 1, true, 5, 0),
-        ];
+        let sv = vec![s("A", 1, true, 2, 1), s("B", 1, true, 2, 0), s("C", 1, true, 5, 0)];
         let sellers = sellers_of(&sv);
         let docs = lead_docs(5);
         let leads = leads_of(&docs, &[1; 5]);
@@ -489,11 +431,7 @@ mod tests {
     #[test]
     fn assign_balanced_spreads() {
         // Free capacity: A 2, B 4, C 4.
-        let sv = vec![
-            s("A", 1, true, 5, 3),
-            s("B", 1, true, 4, 0),
-            s("C", 1, true, 6, 2),
-        ];
+        let sv = vec![s("A", 1, true, 5, 3), s("B", 1, true, 4, 0), s("C", 1, true, 6, 2)];
         let sellers = sellers_of(&sv);
         let docs = lead_docs(6);
         let leads = leads_of(&docs, &[1; 6]);
@@ -519,20 +457,11 @@ mod tests {
         let leads = leads_of(&docs, &[1, 1, 1, 1, 1, 2, 2]);
         let cursors = [
             // "AZ" is not a seller: the next one after it is B.
-            RoundRobinCursor {
-                business_line_id: 1,
-                last_seller: "AZ",
-            },
+            RoundRobinCursor { business_line_id: 1, last_seller: "AZ" },
             // Past the last seller of line 2: wraps to D.
-            RoundRobinCursor {
-                business_line_id: 2,
-                last_seller: "E",
-            },
+            RoundRobinCursor { business_line_id: 2, last_seller: "E" },
             // Unknown line: ignored.
-            RoundRobinCursor {
-                business_line_id: 9,
-                last_seller: "A",
-            },
+            RoundRobinCursor { business_line_id: 9, last_seller: "A" },
         ];
         let p = plan(&leads, &sellers, Strategy::RoundRobin, &cursors);
         // Line 1: B (then full), C, A, C, A. Line 2: D, E.
@@ -549,18 +478,11 @@ mod tests {
 
     #[test]
     fn assign_round_robin_cursor_on_existing_seller() {
-        let sv = vec![
-            s("A", 1, true, 10, 0),
-            s("B", 1, true, 10, 0),
-            s("C", 1, true, 10, 0),
-        ];
+        let sv = vec![s("A", 1, true, 10, 0), s("B", 1, true, 10, 0), s("C", 1, true, 10, 0)];
         let sellers = sellers_of(&sv);
         let docs = lead_docs(2);
         let leads = leads_of(&docs, &[1, 1]);
-        let cursor = [RoundRobinCursor {
-            business_line_id: 1,
-            last_seller: "B",
-        }];
+        let cursor = [RoundRobinCursor { business_line_id: 1, last_seller: "B" }];
         let p = plan(&leads, &sellers, Strategy::RoundRobin, &cursor);
         assert_eq!(p.pairs, vec![(0, 2), (1, 0)]);
         assert_eq!(p.cursors, vec![(1, 0)]);
@@ -568,18 +490,11 @@ mod tests {
 
     #[test]
     fn assign_degenerate_inputs_do_not_panic() {
-        let sv = vec![
-            s("A", 1, true, i64::MAX, i64::MIN),
-            s("A", 1, true, 1, 0),
-            s("A", 1, true, i64::MIN, i64::MAX),
-        ];
+        let sv = vec![s("A", 1, true, i64::MAX, i64::MIN), s("A", 1, true, 1, 0), s("A", 1, true, i64::MIN, i64::MAX)];
         let sellers = sellers_of(&sv);
         let docs = lead_docs(3);
         let leads = leads_of(&docs, &[1, 1, 7]);
-        let cursor = [RoundRobinCursor {
-            business_line_id: 1,
-            last_seller: "A",
-        }];
+        let cursor = [RoundRobinCursor { business_line_id: 1, last_seller: "A" }];
         for st in Strategy::ALL {
             assert_eq!(plan(&[], &[], st, &[]), Plan::default());
             let p = plan(&leads, &[], st, &cursor);
@@ -598,16 +513,7 @@ mod tests {
     type Pairs = Vec<(usize, usize)>;
 
     fn start_room(sellers: &[Seller]) -> Vec<i64> {
-        sellers
-            .iter()
-            .map(|s| {
-                if s.is_active {
-                    (s.max_leads.max(0) - s.open_leads).max(0)
-                } else {
-                    0
-                }
-            })
-            .collect()
+        sellers.iter().map(|s| if s.is_active { (s.max_leads.max(0) - s.open_leads).max(0) } else { 0 }).collect()
     }
 
     /// O(N·M) first fit.
@@ -615,8 +521,8 @@ mod tests {
         let mut room = start_room(sellers);
         let mut pairs = Vec::new();
         for (li, l) in leads.iter().enumerate() {
-            if let Some(si) = (0..sellers.len())
-                .find(|&si| sellers[si].business_line_id == l.business_line_id && room[si] > 0)
+            if let Some(si) =
+                (0..sellers.len()).find(|&si| sellers[si].business_line_id == l.business_line_id && room[si] > 0)
             {
                 room[si] -= 1;
                 pairs.push((li, si));
@@ -660,9 +566,7 @@ mod tests {
         for c in cursors {
             let pos = sellers
                 .iter()
-                .position(|s| {
-                    s.business_line_id == c.business_line_id && s.document_number > c.last_seller
-                })
+                .position(|s| s.business_line_id == c.business_line_id && s.document_number > c.last_seller)
                 .unwrap_or(0);
             next.insert(c.business_line_id, pos);
         }
@@ -694,16 +598,8 @@ mod tests {
     type Scenario = (Vec<S>, Vec<i32>, Vec<(i32, String)>, Strategy);
 
     fn scenario() -> impl Gen<Value = Scenario> {
-        let seller = (
-            0u8..15,
-            1i32..=3,
-            prop::bool::weighted(0.8),
-            -1i64..6,
-            0i64..7,
-        )
-            .prop_map(|(d, line, active, max, open)| {
-                s(&format!("S{d:02}"), line, active, max, open)
-            });
+        let seller = (0u8..15, 1i32..=3, prop::bool::weighted(0.8), -1i64..6, 0i64..7)
+            .prop_map(|(d, line, active, max, open)| s(&format!("S{d:02}"), line, active, max, open));
         let sellers = prop::collection::vec(seller, 0..12).prop_map(|mut v| {
             v.sort_by(|a, b| a.doc.cmp(&b.doc));
             v
@@ -711,21 +607,12 @@ mod tests {
         let lines = prop::collection::vec(1i32..=4, 0..40);
         let cursor = (1i32..=4, 0u8..17).prop_map(|(line, d)| (line, format!("S{d:02}")));
         let cursors = prop::collection::vec(cursor, 0..4);
-        let strategy = prop_oneof![
-            Just(Strategy::Greedy),
-            Just(Strategy::Balanced),
-            Just(Strategy::RoundRobin),
-        ];
+        let strategy = prop_oneof![Just(Strategy::Greedy), Just(Strategy::Balanced), Just(Strategy::RoundRobin),];
         (sellers, lines, cursors, strategy)
     }
 
     fn cursors_of(v: &[(i32, String)]) -> Vec<RoundRobinCursor<'_>> {
-        v.iter()
-            .map(|(line, d)| RoundRobinCursor {
-                business_line_id: *line,
-                last_seller: d,
-            })
-            .collect()
+        v.iter().map(|(line, d)| RoundRobinCursor { business_line_id: *line, last_seller: d }).collect()
     }
 
     proptest! {

@@ -172,11 +172,7 @@ pub fn generate_leads<R: Rng + ?Sized>(
 fn generate_one<R: Rng + ?Sized>(rng: &mut R, refs: &ReferenceIds) -> GeneratedLead {
     let lowest = 10u64.pow(DOCUMENT_DIGITS - 1);
     let mut document_number = String::with_capacity(DOCUMENT_DIGITS as usize);
-    push_digits(
-        &mut document_number,
-        rng.gen_range(lowest..lowest * 10),
-        DOCUMENT_DIGITS,
-    );
+    push_digits(&mut document_number, rng.gen_range(lowest..lowest * 10), DOCUMENT_DIGITS);
 
     let given_name = *GIVEN_NAMES.choose(rng).expect("names are non-empty");
     let surname = *SURNAMES.choose(rng).expect("names are non-empty");
@@ -221,9 +217,8 @@ fn push_digits(buf: &mut String, value: u64, width: u32) {
 /// numbers can never share an email.
 fn email_for(given_name: &str, surname: &str, document_number: &str) -> String {
     let dots = 2;
-    let mut email = String::with_capacity(
-        given_name.len() + surname.len() + document_number.len() + EMAIL_DOMAIN.len() + dots,
-    );
+    let mut email =
+        String::with_capacity(given_name.len() + surname.len() + document_number.len() + EMAIL_DOMAIN.len() + dots);
     push_lowercase(&mut email, given_name);
     email.push('.');
     push_lowercase(&mut email, surname);
@@ -250,11 +245,7 @@ mod tests {
     const DOCUMENT_TYPES: [i32; 2] = [7, 99];
 
     fn refs() -> ReferenceIds<'static> {
-        ReferenceIds {
-            business_lines: &BUSINESS_LINES,
-            countries: &COUNTRIES,
-            document_types: &DOCUMENT_TYPES,
-        }
+        ReferenceIds { business_lines: &BUSINESS_LINES, countries: &COUNTRIES, document_types: &DOCUMENT_TYPES }
     }
 
     fn is_document_number(s: &str) -> bool {
@@ -268,9 +259,7 @@ mod tests {
             && b.len() <= 22
             && b[0] == b'+'
             && b[1].is_ascii_digit()
-            && b[2..]
-                .iter()
-                .all(|&c| c.is_ascii_digit() || c == b' ' || c == b'-')
+            && b[2..].iter().all(|&c| c.is_ascii_digit() || c == b' ' || c == b'-')
     }
 
     /// Hand-written `^[^@\s]+@[^@\s]+\.[^@\s]+$`.
@@ -280,9 +269,7 @@ mod tests {
         };
         let clean = |part: &str| !part.is_empty() && !part.contains(['@', ' ', '\t', '\n', '\r']);
         clean(local)
-            && domain
-                .rsplit_once('.')
-                .is_some_and(|(host, tld)| clean(host) && clean(tld))
+            && domain.rsplit_once('.').is_some_and(|(host, tld)| clean(host) && clean(tld))
             && !domain.contains('@')
     }
 
@@ -333,30 +320,21 @@ mod tests {
             assert!(COUNTRIES.contains(&lead.country_id));
             assert!(DOCUMENT_TYPES.contains(&lead.document_type_id));
         }
-        assert!(COUNTRIES
-            .iter()
-            .all(|id| leads.iter().any(|l| l.country_id == *id)));
+        assert!(COUNTRIES.iter().all(|id| leads.iter().any(|l| l.country_id == *id)));
     }
 
     #[test]
     fn count_is_honoured() {
         let mut rng = SmallRng::seed_from_u64(3);
         for count in [1, 5, 37] {
-            assert_eq!(
-                generate_leads(&mut rng, count, &refs()).unwrap().len(),
-                count
-            );
+            assert_eq!(generate_leads(&mut rng, count, &refs()).unwrap().len(), count);
         }
     }
 
     #[test]
     fn zero_count_needs_no_references() {
         let mut rng = SmallRng::seed_from_u64(4);
-        let empty = ReferenceIds {
-            business_lines: &[],
-            countries: &[],
-            document_types: &[],
-        };
+        let empty = ReferenceIds { business_lines: &[], countries: &[], document_types: &[] };
         assert_eq!(generate_leads(&mut rng, 0, &empty), Ok(Vec::new()));
     }
 
@@ -364,27 +342,9 @@ mod tests {
     fn empty_reference_list_is_named() {
         let mut rng = SmallRng::seed_from_u64(5);
         let cases = [
-            (
-                ReferenceIds {
-                    business_lines: &[],
-                    ..refs()
-                },
-                "business_lines",
-            ),
-            (
-                ReferenceIds {
-                    countries: &[],
-                    ..refs()
-                },
-                "countries",
-            ),
-            (
-                ReferenceIds {
-                    document_types: &[],
-                    ..refs()
-                },
-                "document_types",
-            ),
+            (ReferenceIds { business_lines: &[], ..refs() }, "business_lines"),
+            (ReferenceIds { countries: &[], ..refs() }, "countries"),
+            (ReferenceIds { document_types: &[], ..refs() }, "document_types"),
         ];
         for (refs, name) in cases {
             let err = generate_leads(&mut rng, 1, &refs).unwrap_err();
@@ -411,9 +371,7 @@ mod tests {
         for start in (0..total).step_by(batch) {
             let n = batch.min(total - start);
             for lead in generate_leads(&mut rng, n, &refs()).unwrap() {
-                let doc = owner
-                    .entry(lead.email)
-                    .or_insert(lead.document_number.clone());
+                let doc = owner.entry(lead.email).or_insert(lead.document_number.clone());
                 assert_eq!(*doc, lead.document_number);
             }
         }

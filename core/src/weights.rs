@@ -25,14 +25,12 @@ pub enum WeightsError {
 impl fmt::Display for WeightsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Negative { min, max } => write!(
-                f,
-                "invalid lead count range {min}..={max}: counts cannot be negative"
-            ),
-            Self::MinAboveMax { min, max } => write!(
-                f,
-                "invalid lead count range {min}..={max}: min is greater than max"
-            ),
+            Self::Negative { min, max } => {
+                write!(f, "invalid lead count range {min}..={max}: counts cannot be negative")
+            }
+            Self::MinAboveMax { min, max } => {
+                write!(f, "invalid lead count range {min}..={max}: min is greater than max")
+            }
         }
     }
 }
@@ -72,11 +70,7 @@ impl CountDistribution {
 
         let special_first = min.max(SEED_FIRST);
         let special_last = max.min(SEED_LAST);
-        let special_len = if special_first <= special_last {
-            (special_last - special_first + 1) as usize
-        } else {
-            0
-        };
+        let special_len = if special_first <= special_last { (special_last - special_first + 1) as usize } else { 0 };
 
         let mut special_cumulative = [0; SEED_UNITS.len()];
         let mut running = 0;
@@ -88,14 +82,7 @@ impl CountDistribution {
         // `max - min` cannot overflow since min >= 0.
         let range_len = (max - min) as u64 + 1;
         let others = range_len - special_len as u64;
-        Ok(Self {
-            min,
-            max,
-            special_first,
-            special_len,
-            special_cumulative,
-            total: running + others * OTHER_UNITS,
-        })
+        Ok(Self { min, max, special_first, special_len, special_cumulative, total: running + others * OTHER_UNITS })
     }
 
     /// Normalised probability of drawing `count`; 0 outside the range.
@@ -104,11 +91,7 @@ impl CountDistribution {
         if count < self.min || count > self.max {
             return 0.0;
         }
-        let units = if (SEED_FIRST..=SEED_LAST).contains(&count) {
-            seed_units(count)
-        } else {
-            OTHER_UNITS
-        };
+        let units = if (SEED_FIRST..=SEED_LAST).contains(&count) { seed_units(count) } else { OTHER_UNITS };
         units as f64 / self.total as f64
     }
 
@@ -188,18 +171,9 @@ mod tests {
 
     #[test]
     fn rejects_invalid_ranges() {
-        assert_eq!(
-            CountDistribution::new(-1, 5),
-            Err(WeightsError::Negative { min: -1, max: 5 })
-        );
-        assert_eq!(
-            CountDistribution::new(-3, -5),
-            Err(WeightsError::Negative { min: -3, max: -5 })
-        );
-        assert_eq!(
-            CountDistribution::new(6, 5),
-            Err(WeightsError::MinAboveMax { min: 6, max: 5 })
-        );
+        assert_eq!(CountDistribution::new(-1, 5), Err(WeightsError::Negative { min: -1, max: 5 }));
+        assert_eq!(CountDistribution::new(-3, -5), Err(WeightsError::Negative { min: -3, max: -5 }));
+        assert_eq!(CountDistribution::new(6, 5), Err(WeightsError::MinAboveMax { min: 6, max: 5 }));
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub fn fresh_database(test: &str) -> String {
     // Two calls: DROP/CREATE DATABASE refuse the implicit transaction of a multi-statement batch.
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop database");
     admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create database");
+    // Parallel tests install into several databases at once: the extension must cope (its roles
+    // are cluster-wide).
     connect(&name).batch_execute("CREATE EXTENSION lead_assigner CASCADE").expect("create extension");
     name
 }
@@ -238,5 +240,42 @@ impl Drop for TestRole {
         if let Err(error) = result {
             eprintln!("could not drop role {name}: {error}");
         }
+    }
+}
+
+/// Like [`connect`], but hands back the error: for waiting on a server that is restarting.
+pub fn try_connect(database: &str) -> Result<Client, postgres::Error> {
+    Client::connect(
+        &format!("host=127.0.0.1 port={} user=postgres dbname={database} application_name=lead_e2e", port()),
+        NoTls,
+    )
+}
+
+/// cron.job's id of the simulation job, if it is scheduled.
+pub fn simulation_job_id(client: &mut Client) -> Option<i64> {
+    client
+        .query_opt("SELECT jobid FROM cron.job WHERE jobname = 'lead_assigner_simulation'", &[])
+        .unwrap_or_else(|error| panic!("reading cron.job: {}", describe(&error)))
+        .map(|row| row.get(0))
+}
+
+/// Waits (polling every 2 s, up to 150 s: pg_cron 1.4 runs jobs on minute boundaries) for a
+/// succeeded run of `job` with a runid above `after_run`; returns that runid.
+pub fn wait_for_succeeded_run(client: &mut Client, job: i64, after_run: i64) -> i64 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    loop {
+        let runs = client
+            .query("SELECT runid, status, return_message FROM cron.job_run_details WHERE jobid = $1 AND runid > $2 ORDER BY runid", &[&job, &after_run])
+            .unwrap_or_else(|error| panic!("reading cron.job_run_details: {}", describe(&error)));
+        if let Some(run) = runs.iter().find(|run| run.get::<_, Option<&str>>(1) == Some("succeeded")) {
+            return run.get(0);
+        }
+        let seen: Vec<(i64, Option<String>, Option<String>)> =
+            runs.iter().map(|run| (run.get(0), run.get(1), run.get(2))).collect();
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no succeeded run of cron job {job} after run {after_run} within 150 s; runs seen: {seen:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_secs(2));
     }
 }

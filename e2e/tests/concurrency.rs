@@ -56,15 +56,16 @@ fn parallel_assign(strategy: &str) {
         let mut client = session_client(&database, strategy);
         let mut tally = Tally::default();
         for round in 0..STRATEGY_ROUNDS {
-            // Manual leads only go to lines 1-3, so line 4 (simulated leads only) usually ends
-            // below its capacity while the others end full: both sides of min(demand, capacity).
+            // Manual leads only go to lines 1-3, so line 4 (a few simulated leads only) ends below
+            // its capacity of 18 while the others end full: both sides of min(demand, capacity).
             let line = 1 + (session + round) % 3;
             let count = 1 + (session * 7 + round) % 3;
             let tag = format!("P{session}-{round}");
             tally.inserted += insert_leads(&mut client, &tag, count, line)
                 .unwrap_or_else(|error| panic!("session {session}: inserting leads: {}", describe(&error)));
             tally.assigned += i64::from(scalar::<i32>(&mut client, "SELECT assign_leads()"));
-            if session % 4 == 0 {
+            // Few simulated leads (about 30, a quarter of them on line 4), see above.
+            if session % 8 == 0 && round % 4 == 0 {
                 let row = client
                     .query_one("SELECT inserted, assigned FROM simulate_cycle(3)", &[])
                     .unwrap_or_else(|error| panic!("session {session}: simulate_cycle(3): {}", describe(&error)));
@@ -79,10 +80,21 @@ fn parallel_assign(strategy: &str) {
     assert_invariants(&mut client);
     let inserted: i64 = tallies.iter().map(|tally| tally.inserted).sum();
     let assigned: i64 = tallies.iter().map(|tally| tally.assigned).sum();
-    assert_eq!(table_rows(&mut client, "leads"), inserted, "{strategy}: leads in the table vs leads the sessions inserted");
-    assert_eq!(table_rows(&mut client, "assignments"), inserted, "{strategy}: every lead must have exactly one assignments row");
     assert_eq!(
-        scalar::<i64>(&mut client, "SELECT count(*) FROM lead_management.assignments WHERE seller_document_number IS NOT NULL"),
+        table_rows(&mut client, "leads"),
+        inserted,
+        "{strategy}: leads in the table vs leads the sessions inserted"
+    );
+    assert_eq!(
+        table_rows(&mut client, "assignments"),
+        inserted,
+        "{strategy}: every lead must have exactly one assignments row"
+    );
+    assert_eq!(
+        scalar::<i64>(
+            &mut client,
+            "SELECT count(*) FROM lead_management.assignments WHERE seller_document_number IS NOT NULL"
+        ),
         assigned,
         "{strategy}: assigned leads vs the sum of what assign_leads()/simulate_cycle() reported"
     );
@@ -98,7 +110,9 @@ fn run_sessions<T: Send>(count: usize, session: impl Fn(usize) -> T + Sync) -> V
         handles
             .into_iter()
             .enumerate()
-            .map(|(i, handle)| handle.join().unwrap_or_else(|_| panic!("session {i} failed (its panic is printed above)")))
+            .map(|(i, handle)| {
+                handle.join().unwrap_or_else(|_| panic!("session {i} failed (its panic is printed above)"))
+            })
             .collect()
     })
 }
@@ -141,7 +155,7 @@ fn assert_no_idle_capacity(client: &mut Client, context: &str) {
                     (SELECT coalesce(sum(greatest(s.max_leads_count - (
                                 SELECT count(*) FROM lead_management.assignments a
                                   JOIN lead_management.assignment_statuses st USING (assignment_status_id)
-                                 WHERE a.seller_document_number = s.document_number AND st.occupies_capacity), 0)), 0)
+                                 WHERE a.seller_document_number = s.document_number AND st.occupies_capacity), 0)), 0)::bigint
                        FROM lead_management.sellers s
                       WHERE s.business_line_id = b.business_line_id AND s.is_active)
              FROM lead_management.business_lines b ORDER BY 1",
@@ -151,7 +165,14 @@ fn assert_no_idle_capacity(client: &mut Client, context: &str) {
     let idle: Vec<String> = rows
         .iter()
         .filter(|row| row.get::<_, i64>(1) > 0 && row.get::<_, i64>(2) > 0)
-        .map(|row| format!("line {}: {} pending, {} free slots", row.get::<_, i32>(0), row.get::<_, i64>(1), row.get::<_, i64>(2)))
+        .map(|row| {
+            format!(
+                "line {}: {} pending, {} free slots",
+                row.get::<_, i32>(0),
+                row.get::<_, i64>(1),
+                row.get::<_, i64>(2)
+            )
+        })
         .collect();
     assert!(idle.is_empty(), "{context}: leads left Pending while active sellers of their line have room: {idle:?}");
 }
@@ -234,9 +255,17 @@ fn stress() {
     assert_eq!(table_rows(&mut client, "assignments"), leads, "every lead must have exactly one assignments row");
     assert_eq!(added("leads", "INSERT"), leads, "audit INSERTs on leads vs leads");
     assert_eq!(added("assignments", "INSERT"), leads, "audit INSERTs on assignments vs assignments");
-    assert_eq!(added("assignments", "UPDATE"), total.assignment_updates, "audit UPDATEs on assignments vs the updates the API reported");
+    assert_eq!(
+        added("assignments", "UPDATE"),
+        total.assignment_updates,
+        "audit UPDATEs on assignments vs the updates the API reported"
+    );
     assert_eq!(added("sellers", "UPDATE"), total.seller_updates, "audit UPDATEs on sellers vs (de)activations");
-    assert_eq!(added("assignment_runs", "INSERT"), total.runs, "audit INSERTs on assignment_runs vs assign/simulate calls");
+    assert_eq!(
+        added("assignment_runs", "INSERT"),
+        total.runs,
+        "audit INSERTs on assignment_runs vs assign/simulate calls"
+    );
     assert_eq!(table_rows(&mut client, "assignment_runs"), total.runs, "assignment_runs rows vs assign/simulate calls");
     assert_eq!(added("assignment_records", "INSERT"), records, "audit INSERTs on assignment_records vs its rows");
     assert_eq!(
@@ -283,7 +312,14 @@ fn assert_every_version_recorded(client: &mut Client) {
         .expect("compare versions with audited updates");
     let wrong: Vec<String> = rows
         .iter()
-        .map(|row| format!("assignment {}: {} versions, {} updates", row.get::<_, i64>(0), row.get::<_, i64>(1), row.get::<_, i64>(2)))
+        .map(|row| {
+            format!(
+                "assignment {}: {} versions, {} updates",
+                row.get::<_, i64>(0),
+                row.get::<_, i64>(1),
+                row.get::<_, i64>(2)
+            )
+        })
         .collect();
     assert!(wrong.is_empty(), "assignment_records must hold 1 + (audited updates) versions per assignment: {wrong:?}");
 }
@@ -312,8 +348,10 @@ fn stress_session(database: &str, session: usize, deadline: Instant) -> Changes 
             }
             8..=10 => {
                 batch += 1;
-                let (tag, count, line) = (format!("X{session}-{batch}"), rng.gen_range(1..=3), rng.gen_range(1..=STRESS_SESSIONS));
-                let inserted = retrying(&mut changes, "inserting leads", || insert_leads(&mut client, &tag, count, line));
+                let (tag, count, line) =
+                    (format!("X{session}-{batch}"), rng.gen_range(1..=3), rng.gen_range(1..=STRESS_SESSIONS));
+                let inserted =
+                    retrying(&mut changes, "inserting leads", || insert_leads(&mut client, &tag, count, line));
                 changes.leads_inserted += inserted;
             }
             11..=17 => move_open_lead(&mut client, &mut changes, own_line, &mut rng),
@@ -357,7 +395,8 @@ fn toggle_seller(client: &mut Client, changes: &mut Changes, line: i32) {
     });
     let (seller, active): (String, bool) = (seller.get(0), seller.get(1));
     if active {
-        let requeued = retrying(changes, "deactivate_seller()", || client.query_one("SELECT deactivate_seller($1)", &[&seller]));
+        let requeued =
+            retrying(changes, "deactivate_seller()", || client.query_one("SELECT deactivate_seller($1)", &[&seller]));
         changes.assignment_updates += i64::from(requeued.get::<_, i32>(0));
         changes.deactivations += 1;
     } else {
@@ -373,7 +412,11 @@ fn retrying<T>(changes: &mut Changes, what: &str, mut call: impl FnMut() -> Resu
     loop {
         match call() {
             Ok(value) => return value,
-            Err(error) if [SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED].iter().any(|code| error.code() == Some(code)) => {
+            Err(error)
+                if [SqlState::T_R_SERIALIZATION_FAILURE, SqlState::T_R_DEADLOCK_DETECTED]
+                    .iter()
+                    .any(|code| error.code() == Some(code)) =>
+            {
                 changes.retries += 1;
             }
             Err(error) => panic!("{what} failed: {}", describe(&error)),

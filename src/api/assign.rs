@@ -2,9 +2,9 @@
 
 use lead_assigner_core::assign::{self, PendingLead, RoundRobinCursor, Seller, Strategy};
 use pgrx::datum::TimestampWithTimeZone;
+use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::pg_sys;
 
 use crate::db::assignments::{self, Statuses};
 use crate::db::{locks, runs};
@@ -39,10 +39,18 @@ impl AssignmentRun {
     /// Takes the locks; from here on this transaction is the only one deciding capacity.
     pub fn start(client: &mut SpiClient<'_>) -> Self {
         // SAFETY: reads the clock.
-        let started_at = TimestampWithTimeZone::try_from(unsafe { pg_sys::GetCurrentTimestamp() }).or_raise("reading the clock");
+        let started_at =
+            TimestampWithTimeZone::try_from(unsafe { pg_sys::GetCurrentTimestamp() }).or_raise("reading the clock");
         locks::lock_all_business_lines(client);
         let statuses = assignments::statuses(client);
-        AssignmentRun { started_at, statuses, strategy: gucs::strategy(), pending_before: 0, eligible_sellers: 0, assigned: 0 }
+        AssignmentRun {
+            started_at,
+            statuses,
+            strategy: gucs::strategy(),
+            pending_before: 0,
+            eligible_sellers: 0,
+            assigned: 0,
+        }
     }
 
     /// Assigns, writes the run log row and the LOG line.
@@ -71,15 +79,24 @@ impl AssignmentRun {
             .collect();
         let cursors: Vec<RoundRobinCursor> = cursor_rows
             .iter()
-            .map(|(business_line_id, last_seller)| RoundRobinCursor { business_line_id: *business_line_id, last_seller })
+            .map(|(business_line_id, last_seller)| RoundRobinCursor {
+                business_line_id: *business_line_id,
+                last_seller,
+            })
             .collect();
         let plan = assign::plan(&leads, &sellers, self.strategy, &cursors);
 
-        let (lead_numbers, seller_numbers) =
-            plan.pairs.iter().map(|&(lead, seller)| (leads[lead].document_number, sellers[seller].document_number)).unzip();
+        let (lead_numbers, seller_numbers) = plan
+            .pairs
+            .iter()
+            .map(|&(lead, seller)| (leads[lead].document_number, sellers[seller].document_number))
+            .unzip();
         self.assigned = count(assignments::apply_plan(client, statuses, lead_numbers, seller_numbers));
-        let (cursor_lines, cursor_sellers) =
-            plan.cursors.iter().map(|&(business_line_id, seller)| (business_line_id, sellers[seller].document_number)).unzip();
+        let (cursor_lines, cursor_sellers) = plan
+            .cursors
+            .iter()
+            .map(|&(business_line_id, seller)| (business_line_id, sellers[seller].document_number))
+            .unzip();
         assignments::save_round_robin_cursors(client, cursor_lines, cursor_sellers);
 
         self.pending_before = count(leads.len());

@@ -10,7 +10,11 @@ use crate::errors::raise;
 /// NULL is never a valid lead, seller or status: say so instead of silently returning NULL.
 fn required<'a>(value: Option<&'a str>, what: &str) -> &'a str {
     value.unwrap_or_else(|| {
-        raise(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{what} must not be NULL"), format!("Pass the {what}."))
+        raise(
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            format!("{what} must not be NULL"),
+            format!("Pass the {what}."),
+        )
     })
 }
 
@@ -36,10 +40,18 @@ fn unknown_seller(seller: &str) -> ! {
 fn get_status_id(status_name: Option<&str>) -> i32 {
     let name = required(status_name, "status name");
     if name.trim().is_empty() {
-        raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, "status name must not be blank", "Pass a name such as 'In Progress'.");
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            "status name must not be blank",
+            "Pass a name such as 'In Progress'.",
+        );
     }
     if name.trim().chars().count() > 100 {
-        raise(PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION, "status name is longer than 100 characters", "Use a shorter name.");
+        raise(
+            PgSqlErrorCode::ERRCODE_STRING_DATA_RIGHT_TRUNCATION,
+            "status name is longer than 100 characters",
+            "Use a shorter name.",
+        );
     }
     Spi::connect_mut(|client| {
         if let Some(status) = lifecycle::find_status(client, name) {
@@ -47,7 +59,11 @@ fn get_status_id(status_name: Option<&str>) -> i32 {
         }
         lifecycle::create_status(client, name);
         lifecycle::find_status(client, name).map(|status| status.id).unwrap_or_else(|| {
-            raise(PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, format!("status \"{name}\" vanished after creation"), "Retry.")
+            raise(
+                PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!("status \"{name}\" vanished after creation"),
+                "Retry.",
+            )
         })
     })
 }

@@ -32,7 +32,11 @@ fn pg_cron_version(client: &mut SpiClient<'_>) -> String {
 #[pg_extern(volatile, parallel_unsafe)]
 fn start_simulation(every: default!(Option<Interval>, "'10 seconds'")) -> String {
     let every = every.unwrap_or_else(|| {
-        raise(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, "the simulation interval must not be NULL", "Pass an interval such as '1 minute'.")
+        raise(
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "the simulation interval must not be NULL",
+            "Pass an interval such as '1 minute'.",
+        )
     });
     Spi::connect_mut(|client| {
         let version = pg_cron_version(client);
@@ -50,7 +54,11 @@ fn start_simulation(every: default!(Option<Interval>, "'10 seconds'")) -> String
         });
         // cron.schedule() with a job name updates that job, so calling again never duplicates it.
         client
-            .update("SELECT cron.schedule($1, $2, $3)", None, &[JOB_NAME.into(), schedule.as_str().into(), JOB_COMMAND.into()])
+            .update(
+                "SELECT cron.schedule($1, $2, $3)",
+                None,
+                &[JOB_NAME.into(), schedule.as_str().into(), JOB_COMMAND.into()],
+            )
             .or_raise("scheduling the simulation");
         schedule
     })

@@ -29,7 +29,11 @@ pub(crate) fn cycle_size(n: Option<i32>) -> usize {
         }
     };
     if count < 0 {
-        raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, format!("cannot generate {count} leads"), "Pass 0 or more.");
+        raise(
+            PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+            format!("cannot generate {count} leads"),
+            "Pass 0 or more.",
+        );
     }
     if count > i64::from(cap) {
         raise(
@@ -53,7 +57,11 @@ fn simulate_cycle(
         // Lock first: the leads this cycle inserts and the run that assigns them belong together.
         let run = AssignmentRun::start(client);
         let ids = leads::reference_ids(client);
-        let refs = ReferenceIds { business_lines: &ids.business_lines, countries: &ids.countries, document_types: &ids.document_types };
+        let refs = ReferenceIds {
+            business_lines: &ids.business_lines,
+            countries: &ids.countries,
+            document_types: &ids.document_types,
+        };
         let generated = generate_leads(&mut rand::thread_rng(), size, &refs).unwrap_or_else(|error| {
             raise(
                 PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

@@ -58,7 +58,10 @@ static CREATE_MISSING_PENDING: Statement = Statement {
 
 /// Leads loaded with triggers off (or before the extension existed) get their Pending row.
 pub fn create_missing_pending(client: &mut SpiClient<'_>, statuses: &Statuses) -> usize {
-    CREATE_MISSING_PENDING.run(client, &[statuses.pending.into()]).or_raise("creating missing Pending assignments").len()
+    CREATE_MISSING_PENDING
+        .run(client, &[statuses.pending.into()])
+        .or_raise("creating missing Pending assignments")
+        .len()
 }
 
 static CREATE_PENDING: Statement = Statement {

@@ -35,9 +35,7 @@ pub fn record(
         PgTriggerOperation::Truncate => "TRUNCATE",
     };
     Spi::connect_mut(|client| {
-        INSERT_AUDIT_ROW
-            .run(client, &[table.into(), action.into(), row_image(old), row_image(new)])
-            .map(drop)
+        INSERT_AUDIT_ROW.run(client, &[table.into(), action.into(), row_image(old), row_image(new)]).map(drop)
     })
     .or_raise("writing the audit row");
 }

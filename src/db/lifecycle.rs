@@ -43,7 +43,13 @@ static STATUS_NAMES: Statement = Statement {
 };
 
 pub fn status_names(client: &mut SpiClient<'_>) -> String {
-    STATUS_NAMES.run(client, &[]).or_raise("listing statuses").first().get(1).or_raise("listing statuses").unwrap_or_default()
+    STATUS_NAMES
+        .run(client, &[])
+        .or_raise("listing statuses")
+        .first()
+        .get(1)
+        .or_raise("listing statuses")
+        .unwrap_or_default()
 }
 
 static LEAD_BUSINESS_LINE: Statement = Statement {
@@ -52,7 +58,9 @@ static LEAD_BUSINESS_LINE: Statement = Statement {
 };
 
 pub fn lead_business_line(client: &mut SpiClient<'_>, lead: &str) -> Option<i32> {
-    first_row(LEAD_BUSINESS_LINE.run(client, &[lead.into()]).or_raise("looking up the lead"))?.get(1).or_raise("reading the lead")
+    first_row(LEAD_BUSINESS_LINE.run(client, &[lead.into()]).or_raise("looking up the lead"))?
+        .get(1)
+        .or_raise("reading the lead")
 }
 
 static SELLER_BUSINESS_LINE: Statement = Statement {
@@ -61,7 +69,9 @@ static SELLER_BUSINESS_LINE: Statement = Statement {
 };
 
 pub fn seller_business_line(client: &mut SpiClient<'_>, seller: &str) -> Option<i32> {
-    first_row(SELLER_BUSINESS_LINE.run(client, &[seller.into()]).or_raise("looking up the seller"))?.get(1).or_raise("reading the seller")
+    first_row(SELLER_BUSINESS_LINE.run(client, &[seller.into()]).or_raise("looking up the seller"))?
+        .get(1)
+        .or_raise("reading the seller")
 }
 
 pub struct CurrentAssignment {
@@ -163,7 +173,9 @@ static REQUEUE_OPEN_LEAD: Statement = Statement {
 
 /// Back to Pending only if the lead is open (a closed lead keeps its seller for the record).
 pub fn requeue_open_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32, open: &[i32]) {
-    REQUEUE_OPEN_LEAD.run(client, &[lead.into(), pending_id.into(), open.to_vec().into()]).or_raise("requeueing the lead");
+    REQUEUE_OPEN_LEAD
+        .run(client, &[lead.into(), pending_id.into(), open.to_vec().into()])
+        .or_raise("requeueing the lead");
 }
 
 static STATUS_IN_USE: Statement = Statement {
@@ -172,5 +184,11 @@ static STATUS_IN_USE: Statement = Statement {
 };
 
 pub fn status_in_use(client: &mut SpiClient<'_>, status_id: i32) -> bool {
-    STATUS_IN_USE.run(client, &[status_id.into()]).or_raise("checking the status").first().get(1).or_raise("checking the status").unwrap_or(true)
+    STATUS_IN_USE
+        .run(client, &[status_id.into()])
+        .or_raise("checking the status")
+        .first()
+        .get(1)
+        .or_raise("checking the status")
+        .unwrap_or(true)
 }

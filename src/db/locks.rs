@@ -18,10 +18,8 @@ static LOCK_ALL_BUSINESS_LINES: Statement = Statement {
     arg_types: &[pg_sys::INT4OID],
 };
 
-static LOCK_BUSINESS_LINE: Statement = Statement {
-    sql: "SELECT pg_advisory_xact_lock($1, $2)",
-    arg_types: &[pg_sys::INT4OID, pg_sys::INT4OID],
-};
+static LOCK_BUSINESS_LINE: Statement =
+    Statement { sql: "SELECT pg_advisory_xact_lock($1, $2)", arg_types: &[pg_sys::INT4OID, pg_sys::INT4OID] };
 
 /// Under REPEATABLE READ or SERIALIZABLE every statement sees the snapshot taken at the start of
 /// the transaction, before the lock: capacity read from it could be stale, so refuse.

@@ -34,13 +34,18 @@ impl Statement {
             return Ok(plan);
         }
         let arg_types: Vec<PgOid> = self.arg_types.iter().map(|&oid| PgOid::from(oid)).collect();
-        let plan: &'static OwnedPreparedStatement = Box::leak(Box::new(client.prepare_mut(self.sql, &arg_types)?.keep()));
+        let plan: &'static OwnedPreparedStatement =
+            Box::leak(Box::new(client.prepare_mut(self.sql, &arg_types)?.keep()));
         KEPT_PLANS.with_borrow_mut(|plans| plans.insert(key, plan));
         Ok(plan)
     }
 
     /// Runs the statement (read or write) and returns its rows.
-    pub fn run<'conn>(&'static self, client: &mut SpiClient<'conn>, args: &[DatumWithOid<'_>]) -> SpiResult<SpiTupleTable<'conn>> {
+    pub fn run<'conn>(
+        &'static self,
+        client: &mut SpiClient<'conn>,
+        args: &[DatumWithOid<'_>],
+    ) -> SpiResult<SpiTupleTable<'conn>> {
         let plan = self.plan(client)?;
         client.update(plan, None, args)
     }

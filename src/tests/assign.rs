@@ -112,7 +112,9 @@ mod tests {
         // S1 (50 free) takes leads until its free capacity equals S4's (25), then they alternate.
         assert_eq!(open_leads("S1"), 28);
         assert_eq!(open_leads("S4"), 2);
-        let strategy = Spi::get_one::<String>("SELECT strategy FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1").unwrap();
+        let strategy =
+            Spi::get_one::<String>("SELECT strategy FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1")
+                .unwrap();
         assert_eq!(strategy.as_deref(), Some("balanced"));
     }
 
@@ -156,7 +158,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(row, (Some(6), Some(3)));
-        assert_eq!(count("SELECT eligible_sellers FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1"), 4);
+        assert_eq!(
+            count("SELECT eligible_sellers FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1"),
+            4
+        );
     }
 
     #[pg_test]
@@ -164,7 +169,12 @@ mod tests {
         assert_eq!(Spi::get_one::<i32>("SELECT get_status_id('  assigned ')").unwrap(), Some(2));
         let created = Spi::get_one::<i32>("SELECT get_status_id('On Hold')").unwrap();
         assert_eq!(Spi::get_one::<i32>("SELECT get_status_id('ON HOLD')").unwrap(), created);
-        assert_eq!(count("SELECT count(*) FROM lead_management.assignment_statuses WHERE occupies_capacity AND name = 'On Hold'"), 0);
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM lead_management.assignment_statuses WHERE occupies_capacity AND name = 'On Hold'"
+            ),
+            0
+        );
         assert_fails("SELECT get_status_id('   ')", "22023");
         assert_fails("SELECT get_status_id(NULL)", "22004");
     }
@@ -219,8 +229,12 @@ mod tests {
         assert_fails("UPDATE lead_management.sellers SET max_leads_count = 2 WHERE document_number = 'S1'", "23514");
         Spi::run("UPDATE lead_management.sellers SET max_leads_count = 4 WHERE document_number = 'S1'").unwrap();
         // A status in use keeps its meaning.
-        assert_fails("UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE name = 'Pending'", "55000");
-        Spi::run("UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE name = 'Lost'").unwrap();
+        assert_fails(
+            "UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE name = 'Pending'",
+            "55000",
+        );
+        Spi::run("UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE name = 'Lost'")
+            .unwrap();
         // A seller moved to another line takes no leads along.
         Spi::run("UPDATE lead_management.sellers SET business_line_id = 4 WHERE document_number = 'S1'").unwrap();
         assert_eq!(open_leads("S1"), 0);

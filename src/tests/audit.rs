@@ -94,7 +94,8 @@ mod tests {
         Spi::run("SELECT assign_leads()").unwrap();
         let assigned = image("SELECT * FROM lead_management.assignments");
         assert_eq!(last_audit("assignments", "UPDATE"), (Some(pending), Some(assigned)));
-        let record = image("SELECT * FROM lead_management.assignment_records ORDER BY assignment_record_id DESC LIMIT 1");
+        let record =
+            image("SELECT * FROM lead_management.assignment_records ORDER BY assignment_record_id DESC LIMIT 1");
         assert_eq!(last_audit("assignment_records", "INSERT"), (None, Some(record)));
         let run = image("SELECT * FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1");
         assert_eq!(last_audit("assignment_runs", "INSERT"), (None, Some(run)));
@@ -113,7 +114,10 @@ mod tests {
              WHERE table_name = 'leads' ORDER BY audit_log_id DESC LIMIT 1",
         )
         .unwrap();
-        assert_eq!(row.0.as_deref(), Some(Spi::get_one::<String>("SELECT session_user::text").unwrap().unwrap().as_str()));
+        assert_eq!(
+            row.0.as_deref(),
+            Some(Spi::get_one::<String>("SELECT session_user::text").unwrap().unwrap().as_str())
+        );
         assert!(row.1.is_some());
         assert_eq!(row.2, Some(true));
     }

@@ -15,7 +15,10 @@ mod tests {
     fn constraints_refuse_bad_rows() {
         insert_seed_sellers();
         insert_leads(&[1], 1);
-        let before = (count("SELECT count(*) FROM lead_management.leads"), count("SELECT count(*) FROM lead_management.audit_logs"));
+        let before = (
+            count("SELECT count(*) FROM lead_management.leads"),
+            count("SELECT count(*) FROM lead_management.audit_logs"),
+        );
         let cases: &[(&str, &str)] = &[
             // duplicate document number, duplicate email
             ("VALUES ('L100001', 'A', 'B', '+1-555-0100', 'other@example.com', 1, 1, 1)", "23505"),
@@ -37,16 +40,28 @@ mod tests {
         for (values, sqlstate) in cases {
             assert_fails(&format!("{LEAD_COLUMNS} {values}"), sqlstate);
         }
-        assert_fails(&format!("{SELLER_COLUMNS} VALUES ('S9', 'A', 'B', '+1-555-0100', 's9@example.com', -1, 1)"), "23514");
-        assert_fails(&format!("{SELLER_COLUMNS} VALUES ('S9', 'A', 'B', '+1-555-0100', 'ana@example.com', 1, 1)"), "23505");
+        assert_fails(
+            &format!("{SELLER_COLUMNS} VALUES ('S9', 'A', 'B', '+1-555-0100', 's9@example.com', -1, 1)"),
+            "23514",
+        );
+        assert_fails(
+            &format!("{SELLER_COLUMNS} VALUES ('S9', 'A', 'B', '+1-555-0100', 'ana@example.com', 1, 1)"),
+            "23505",
+        );
         assert_fails(&format!("{SELLER_COLUMNS} VALUES ('S9', 'A', 'B', '+1-555-0100', 's9@example', 1, 1)"), "23514");
-        assert_fails(&format!("{SELLER_COLUMNS} VALUES ('S9', 'A', 'B', '+1-555-0100', 's9@example.com', 1, 7)"), "23503");
+        assert_fails(
+            &format!("{SELLER_COLUMNS} VALUES ('S9', 'A', 'B', '+1-555-0100', 's9@example.com', 1, 7)"),
+            "23503",
+        );
         assert_fails("INSERT INTO lead_management.countries (name, code) VALUES ('Nowhere', 'nowhere')", "23514");
         assert_fails("INSERT INTO lead_management.countries (name, code) VALUES ('Brazil', 'BZ')", "23505");
         assert_fails("INSERT INTO lead_management.business_lines (name) VALUES ('  ')", "23514");
         assert_fails("INSERT INTO lead_management.assignment_statuses (name) VALUES (' pending ')", "23505");
         assert_eq!(
-            (count("SELECT count(*) FROM lead_management.leads"), count("SELECT count(*) FROM lead_management.audit_logs")),
+            (
+                count("SELECT count(*) FROM lead_management.leads"),
+                count("SELECT count(*) FROM lead_management.audit_logs")
+            ),
             before,
             "refused rows leave no trace"
         );
@@ -64,7 +79,8 @@ mod tests {
             0
         );
         // Renaming a lead follows through to its assignment.
-        Spi::run("UPDATE lead_management.leads SET document_number = 'RENAMED' WHERE document_number = 'L100001'").unwrap();
+        Spi::run("UPDATE lead_management.leads SET document_number = 'RENAMED' WHERE document_number = 'L100001'")
+            .unwrap();
         assert_eq!(count("SELECT count(*) FROM lead_management.assignments WHERE lead_document_number = 'RENAMED'"), 1);
     }
 }

@@ -26,12 +26,20 @@ mod tests {
             Spi::get_one::<bool>("SELECT string_to_array(split_part(extversion, '-', 1), '.')::int[] >= '{1,5}' FROM pg_extension WHERE extname = 'pg_cron'")
                 .unwrap()
                 .unwrap();
-        assert_eq!(Spi::get_one::<String>("SELECT start_simulation('1 minute')").unwrap().as_deref(), Some("* * * * *"));
-        assert_eq!(Spi::get_one::<String>("SELECT start_simulation('5 minutes')").unwrap().as_deref(), Some("*/5 * * * *"));
+        assert_eq!(
+            Spi::get_one::<String>("SELECT start_simulation('1 minute')").unwrap().as_deref(),
+            Some("* * * * *")
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SELECT start_simulation('5 minutes')").unwrap().as_deref(),
+            Some("*/5 * * * *")
+        );
         assert_eq!(jobs(), 1, "starting again reschedules instead of adding a job");
-        let (scheduled, schedule) = Spi::get_two::<bool, String>("SELECT scheduled, schedule FROM simulation_status()").unwrap();
+        let (scheduled, schedule) =
+            Spi::get_two::<bool, String>("SELECT scheduled, schedule FROM simulation_status()").unwrap();
         assert_eq!((scheduled, schedule.as_deref()), (Some(true), Some("*/5 * * * *")));
-        let command = Spi::get_one::<String>("SELECT command FROM cron.job WHERE jobname = 'lead_assigner_simulation'").unwrap();
+        let command =
+            Spi::get_one::<String>("SELECT command FROM cron.job WHERE jobname = 'lead_assigner_simulation'").unwrap();
         assert_eq!(command.as_deref(), Some("SELECT public.simulate_cycle()"));
         if seconds_supported {
             assert_eq!(Spi::get_one::<String>("SELECT start_simulation()").unwrap().as_deref(), Some("10 seconds"));

@@ -27,7 +27,10 @@ mod tests {
         let line_4 = count("SELECT count(*) FROM lead_management.leads WHERE business_line_id = 4");
         assert_eq!(i64::from(assigned), i64::from(inserted) - line_4);
         // Every lead of the cycle is Pending or Assigned, and realistic.
-        assert_eq!(count("SELECT count(*) FROM lead_management.assignments WHERE assignment_status_id NOT IN (1, 2)"), 0);
+        assert_eq!(
+            count("SELECT count(*) FROM lead_management.assignments WHERE assignment_status_id NOT IN (1, 2)"),
+            0
+        );
         assert_eq!(count("SELECT count(*) FROM lead_management.leads WHERE document_number !~ '^[1-9][0-9]{9}$' OR email NOT LIKE '%' || document_number || '@example.com'"), 0);
         let run = cycle("SELECT generated, inserted, skipped, assigned FROM lead_management.assignment_runs WHERE kind = 'simulate'");
         assert_eq!(run, (generated, inserted, skipped, assigned));
@@ -62,7 +65,10 @@ mod tests {
             let observed = seen[n] as f64 / DRAWS as f64;
             // Six standard deviations: a false alarm is a one-in-a-billion event.
             let tolerance = 6.0 * (expected * (1.0 - expected) / DRAWS as f64).sqrt();
-            assert!((observed - expected).abs() < tolerance, "count {n}: observed {observed:.4}, expected {expected} ± {tolerance:.4}");
+            assert!(
+                (observed - expected).abs() < tolerance,
+                "count {n}: observed {observed:.4}, expected {expected} ± {tolerance:.4}"
+            );
         }
     }
 
@@ -93,10 +99,10 @@ mod tests {
             document_type_id: 1,
         };
         let batch = [
-            lead("L100001", "fresh@example.com"),    // document number exists
-            lead("N1", "lead1.1@example.com"),       // email exists
-            lead("N2", "n2@example.com"),            // new
-            lead("N2", "n2-again@example.com"),      // twice in the batch
+            lead("L100001", "fresh@example.com"), // document number exists
+            lead("N1", "lead1.1@example.com"),    // email exists
+            lead("N2", "n2@example.com"),         // new
+            lead("N2", "n2-again@example.com"),   // twice in the batch
         ];
         let inserted = Spi::connect_mut(|client| crate::db::leads::insert_leads(client, &batch));
         assert_eq!(inserted, 1);

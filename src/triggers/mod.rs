@@ -39,11 +39,13 @@ pub mod lead_management {
     #[pg_trigger]
     fn create_pending_assignment<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
         if let Some(lead) = trigger.new() {
-            let document_number: String = lead
-                .get_by_name("document_number")
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| raise(PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION, "lead without document_number", "Give every lead a document_number."));
+            let document_number: String = lead.get_by_name("document_number").ok().flatten().unwrap_or_else(|| {
+                raise(
+                    PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
+                    "lead without document_number",
+                    "Give every lead a document_number.",
+                )
+            });
             db::assignments::create_pending(&document_number);
         }
         Ok(None)

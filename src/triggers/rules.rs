@@ -58,7 +58,10 @@ pub fn seller_updated(old: &Row<'_>, new: &Row<'_>) {
             if load.open_leads > i64::from(max_leads) {
                 raise(
                     PgSqlErrorCode::ERRCODE_CHECK_VIOLATION,
-                    format!("seller \"{seller}\" holds {} open leads, more than the new max_leads_count {max_leads}", load.open_leads),
+                    format!(
+                        "seller \"{seller}\" holds {} open leads, more than the new max_leads_count {max_leads}",
+                        load.open_leads
+                    ),
                     "Close some of their leads or move them to 'Pending' with set_assignment_status() first.",
                 );
             }

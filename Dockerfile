@@ -1,0 +1,48 @@
+# PostgreSQL 15 with pg_cron and lead_assigner, the demo sellers and the simulation scheduled on
+# first start. `docker compose up --build` (see docker-compose.yml and .env.example) or:
+#   docker build -t lead-assigner . && docker run -e POSTGRES_PASSWORD=... -p 5432:5432 lead-assigner
+
+# Build stage: the same scripts/setup as CI (apt packages incl. postgresql-server-dev-15, rustup
+# when cargo is missing, cargo-pgrx, cargo pgrx init), then `cargo pgrx package`.
+FROM postgres:15-bookworm AS build
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+# scripts/setup installs Rust with rustup into /root/.cargo when cargo is missing.
+ENV PATH=/root/.cargo/bin:$PATH
+WORKDIR /src
+# Setup first, on its own layer: changing the source does not reinstall the toolchain.
+COPY scripts/setup scripts/setup
+RUN scripts/setup
+COPY . .
+RUN cargo pgrx package --pg-config /usr/lib/postgresql/15/bin/pg_config \
+    && find target/release/lead_assigner-pg15 -type f
+
+# Runtime stage: the official image plus pg_cron and the packaged extension files only.
+FROM postgres:15-bookworm
+# postgresql-15-cron comes from the image's PGDG repository (pg_cron 1.6: sub-minute schedules);
+# its version follows the image's repository, like scripts/setup's packages.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends postgresql-15-cron \
+    && rm -rf /var/lib/apt/lists/*
+COPY --from=build /src/target/release/lead_assigner-pg15/usr/lib/postgresql/15/lib/ /usr/lib/postgresql/15/lib/
+COPY --from=build /src/target/release/lead_assigner-pg15/usr/share/postgresql/15/extension/ /usr/share/postgresql/15/extension/
+# The init script loads the sellers itself, after CREATE EXTENSION: keep the SQL out of
+# /docker-entrypoint-initdb.d, where the entrypoint would run it on its own.
+COPY scripts/demo-sellers.sql /usr/share/lead_assigner/demo-sellers.sql
+COPY --chmod=0755 docker/init-lead-assigner.sh /docker-entrypoint-initdb.d/10-lead-assigner.sh
+
+# Read by the init script on first start (empty data directory). LEADS_MIN / LEADS_MAX: unset
+# keeps the extension's defaults (1 and 5 leads per cycle).
+ENV POSTGRES_DB=lead_management \
+    SIMULATION_INTERVAL="10 seconds"
+
+# pg_cron must be preloaded, and it schedules jobs in one database: POSTGRES_DB. The entrypoint
+# passes these options to the temporary server that runs the init script too. Background workers
+# run the jobs without a libpq connection (no password needed). docker-compose.yml sets the same
+# options with cron.database_name=${POSTGRES_DB}; with `docker run -e POSTGRES_DB=other`, pass
+# the command again with cron.database_name=other.
+CMD ["postgres", \
+     "-c", "shared_preload_libraries=pg_cron", \
+     "-c", "cron.database_name=lead_management", \
+     "-c", "cron.use_background_workers=on", \
+     "-c", "max_worker_processes=32"]

@@ -1,0 +1,123 @@
+//! Scheduling simulate_cycle() with pg_cron, for real: jobs only run in the cron database, and
+//! pg_cron is 1.4 here (minute schedules only). Every cron assertion is in one test, since the
+//! cron database and its job are shared; it takes about two to three minutes (waits on minute
+//! boundaries).
+
+use std::time::Duration;
+
+use lead_assigner_e2e::{
+    connect, expect_sql_state, fresh_database, prepare_cron_database, scalar, simulation_job_id,
+    wait_for_succeeded_run, Client,
+};
+
+const EVERY_MINUTE: &str = "* * * * *";
+
+#[test]
+fn simulation_is_scheduled_runs_and_stops() {
+    let mut client = prepare_cron_database();
+    let leads_before = lead_count(&mut client);
+
+    assert_eq!(start_simulation(&mut client, "1 minute"), EVERY_MINUTE, "start_simulation('1 minute')");
+    let job = simulation_job_id(&mut client).expect("start_simulation() must create the cron job");
+    assert_eq!(start_simulation(&mut client, "1 minute"), EVERY_MINUTE, "start_simulation('1 minute') again");
+    let jobs = client
+        .query(
+            "SELECT jobid, schedule, command, database FROM cron.job WHERE jobname = 'lead_assigner_simulation'",
+            &[],
+        )
+        .expect("read cron.job");
+    assert_eq!(jobs.len(), 1, "calling start_simulation() twice must keep exactly one job");
+    let (jobid, schedule, command, database): (i64, String, String, String) =
+        (jobs[0].get(0), jobs[0].get(1), jobs[0].get(2), jobs[0].get(3));
+    assert_eq!(
+        (jobid, schedule.as_str(), command.as_str(), database),
+        (job, EVERY_MINUTE, "SELECT public.simulate_cycle()", lead_assigner_e2e::cron_database()),
+        "the rescheduled job: same id, schedule, command, database"
+    );
+
+    // pg_cron 1.4 has no second schedules: a clear refusal that names the way out, job untouched.
+    let error = expect_sql_state(
+        client.query_one("SELECT start_simulation('10 seconds')", &[]),
+        "22023",
+        "start_simulation('10 seconds') on pg_cron 1.4",
+    );
+    assert!(
+        error.hint().is_some_and(|hint| hint.contains("1.5")),
+        "the hint should mention pg_cron 1.5: {:?}",
+        error.hint()
+    );
+    assert_eq!(
+        scalar::<String>(&mut client, "SELECT schedule FROM cron.job WHERE jobname = 'lead_assigner_simulation'"),
+        EVERY_MINUTE,
+        "a refused start_simulation() must leave the job as it was"
+    );
+
+    wait_for_succeeded_run(&mut client, job, 0);
+    assert!(lead_count(&mut client) > leads_before, "a succeeded simulate_cycle() run must have inserted leads");
+    let status = client
+        .query_one(
+            "SELECT scheduled, schedule, succeeded_runs, failed_runs, last_run_status FROM simulation_status()",
+            &[],
+        )
+        .expect("simulation_status()");
+    let (scheduled, schedule, succeeded, failed): (bool, Option<String>, i64, i64) =
+        (status.get(0), status.get(1), status.get(2), status.get(3));
+    assert!(scheduled, "simulation_status().scheduled while the job exists");
+    assert_eq!(schedule.as_deref(), Some(EVERY_MINUTE), "simulation_status().schedule");
+    assert!(succeeded >= 1, "simulation_status().succeeded_runs after a succeeded run: {succeeded}");
+    assert_eq!(failed, 0, "simulation_status().failed_runs (last status {:?})", status.get::<_, Option<String>>(4));
+
+    assert!(stop_simulation(&mut client), "stop_simulation() with a job scheduled returns true");
+    assert!(!stop_simulation(&mut client), "stop_simulation() a second time returns false");
+    assert_eq!(simulation_job_id(&mut client), None, "stop_simulation() must remove the cron job");
+    assert!(
+        !scalar::<bool>(&mut client, "SELECT scheduled FROM simulation_status()"),
+        "simulation_status().scheduled after stopping"
+    );
+
+    // A stopped job must miss the next minute boundary: wait until 10 s past it.
+    let runs_at_stop = job_runs(&mut client, job);
+    let leads_at_stop = lead_count(&mut client);
+    let wait: f64 = scalar(
+        &mut client,
+        "SELECT extract(epoch FROM date_trunc('minute', clock_timestamp()) + interval '70 seconds' - clock_timestamp())::float8",
+    );
+    std::thread::sleep(Duration::from_secs_f64(wait));
+    assert_eq!(job_runs(&mut client, job), runs_at_stop, "no run of the job may start after stop_simulation()");
+    assert_eq!(lead_count(&mut client), leads_at_stop, "no simulated leads may arrive after stop_simulation()");
+}
+
+#[test]
+fn scheduling_without_pg_cron_is_feature_not_supported() {
+    let database = fresh_database("no_pg_cron");
+    let mut client = connect(&database);
+    for call in ["SELECT start_simulation('1 minute')", "SELECT stop_simulation()", "SELECT * FROM simulation_status()"]
+    {
+        let error = expect_sql_state(client.query(call, &[]), "0A000", call);
+        assert!(
+            error.hint().is_some_and(|hint| hint.contains("CREATE EXTENSION pg_cron")),
+            "{call}: the hint should say how to enable pg_cron: {:?}",
+            error.hint()
+        );
+    }
+}
+
+fn start_simulation(client: &mut Client, every: &str) -> String {
+    let sql = format!("SELECT start_simulation('{every}')");
+    scalar(client, &sql)
+}
+
+fn stop_simulation(client: &mut Client) -> bool {
+    scalar(client, "SELECT stop_simulation()")
+}
+
+fn lead_count(client: &mut Client) -> i64 {
+    scalar(client, "SELECT count(*) FROM lead_management.leads")
+}
+
+fn job_runs(client: &mut Client, job: i64) -> i64 {
+    client
+        .query_one("SELECT count(*) FROM cron.job_run_details WHERE jobid = $1", &[&job])
+        .expect("count the job's runs")
+        .get(0)
+}
