@@ -1,6 +1,6 @@
 # lead_assigner — every command a user or CI needs. `make help` lists them.
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
-PGRX_TEST_DATA ?= $(CURDIR)/target/pgrx-test-data
+PGRX_TEST_DATA ?= $(shell scripts/cluster scratch pgrx-test-data)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
 .PHONY: help setup install test test-unit test-pg test-e2e run psql stop reset bench lint
@@ -15,7 +15,7 @@ setup:
 	scripts/setup
 
 install: setup
-	cargo pgrx install --release --pg-config $(PG_CONFIG)
+	PG_CONFIG=$(PG_CONFIG) scripts/install
 
 test: setup test-unit test-pg test-e2e
 
@@ -27,7 +27,7 @@ test-unit:
 # keys while holding assign_leads()' locks deadlock, as they would in any application.
 test-pg: export RUST_TEST_THREADS = 1
 test-pg:
-	mkdir -p $(PGRX_TEST_DATA) && chmod o+x $(CURDIR)/target
+	mkdir -p $(PGRX_TEST_DATA)
 	if [ "$$(id -u)" -eq 0 ]; then chown postgres: $(PGRX_TEST_DATA); fi
 	cargo pgrx test pg15 $(if $(filter 0,$(shell id -u)),--runas postgres) --pgdata $(PGRX_TEST_DATA)/data
 

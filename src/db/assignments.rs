@@ -124,14 +124,14 @@ pub fn pending(client: &mut SpiClient<'_>, statuses: &Statuses) -> Vec<PendingRo
     pending
 }
 
-/// Active sellers in document_number order with the leads they hold open now.
+/// Active sellers in document_number order with the leads they hold open now. Counting per seller
+/// walks only that seller's open entries of the (seller, status) index, so the cost follows the
+/// open leads, not every assignment ever made.
 static READ_SELLER_LOADS: Statement = Statement {
-    sql: "SELECT s.document_number, s.business_line_id, s.max_leads_count, coalesce(o.open_leads, 0) \
-          FROM lead_management.sellers s \
-          LEFT JOIN (SELECT seller_document_number, count(*) AS open_leads FROM lead_management.assignments \
-                     WHERE assignment_status_id = ANY($1) GROUP BY seller_document_number) o \
-                 ON o.seller_document_number = s.document_number \
-          WHERE s.is_active ORDER BY s.document_number",
+    sql: "SELECT s.document_number, s.business_line_id, s.max_leads_count, \
+                 (SELECT count(*) FROM lead_management.assignments a \
+                  WHERE a.seller_document_number = s.document_number AND a.assignment_status_id = ANY($1)) \
+          FROM lead_management.sellers s WHERE s.is_active ORDER BY s.document_number",
     arg_types: &[pg_sys::INT4ARRAYOID],
 };
 
