@@ -30,8 +30,8 @@ pub struct AssignmentRun {
     started_at: TimestampWithTimeZone,
     statuses: Statuses,
     strategy: Strategy,
-    pub pending_before: i32,
-    pub eligible_sellers: i32,
+    pending_before: i32,
+    eligible_sellers: i32,
     pub assigned: i32,
 }
 

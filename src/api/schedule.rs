@@ -10,7 +10,7 @@ use pgrx::PgSqlErrorCode;
 use crate::db::first_row;
 use crate::errors::{raise, OrRaise};
 
-pub const JOB_NAME: &str = "lead_assigner_simulation";
+const JOB_NAME: &str = "lead_assigner_simulation";
 const JOB_COMMAND: &str = "SELECT public.simulate_cycle()";
 
 /// The installed pg_cron version, or an error that says how to get it.
