@@ -24,8 +24,11 @@ pub fn connect(database: &str) -> Client {
 }
 
 pub fn connect_as(database: &str, user: &str) -> Client {
-    Client::connect(&format!("host=127.0.0.1 port={} user={user} dbname={database} application_name=lead_e2e", port()), NoTls)
-        .unwrap_or_else(|error| panic!("cannot connect to {database} as {user}: {error}"))
+    Client::connect(
+        &format!("host=127.0.0.1 port={} user={user} dbname={database} application_name=lead_e2e", port()),
+        NoTls,
+    )
+    .unwrap_or_else(|error| panic!("cannot connect to {database} as {user}: {error}"))
 }
 
 /// A superuser connection over the unix socket in /tmp.
@@ -202,7 +205,9 @@ pub fn table_fingerprints(client: &mut Client) -> std::collections::BTreeMap<&'s
     DATA_TABLES
         .iter()
         .map(|&table| {
-            let sql = format!("SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM lead_management.{table} t");
+            let sql = format!(
+                "SELECT count(*), md5(string_agg(t::text, '|' ORDER BY t::text)) FROM lead_management.{table} t"
+            );
             let row = client.query_one(&sql, &[]).unwrap_or_else(|error| panic!("{sql}: {}", describe(&error)));
             (table, (row.get(0), row.get(1)))
         })
@@ -235,8 +240,9 @@ impl Drop for TestRole {
     // Runs during unwinding too: report, never panic.
     fn drop(&mut self) {
         let name = &self.name;
-        let result = Client::connect(&format!("host=127.0.0.1 port={} user=postgres dbname={}", port(), self.database), NoTls)
-            .and_then(|mut client| client.batch_execute(&format!("DROP OWNED BY {name}; DROP ROLE {name}")));
+        let result =
+            Client::connect(&format!("host=127.0.0.1 port={} user=postgres dbname={}", port(), self.database), NoTls)
+                .and_then(|mut client| client.batch_execute(&format!("DROP OWNED BY {name}; DROP ROLE {name}")));
         if let Err(error) = result {
             eprintln!("could not drop role {name}: {error}");
         }

@@ -23,12 +23,7 @@ struct Case {
 }
 
 const fn case(what: &'static str, sql: &'static str, outcome: Outcome) -> Case {
-    Case {
-        what,
-        setup: "",
-        sql,
-        outcome,
-    }
+    Case { what, setup: "", sql, outcome }
 }
 
 impl Case {
@@ -252,11 +247,7 @@ fn check(database: &str, case: &Case) -> Option<String> {
     }
     let result = client.batch_execute(case.sql);
     let (code, hint_required) = match case.outcome {
-        NoOp => {
-            return result
-                .err()
-                .map(|error| format!("expected success, got {}", describe(&error)))
-        }
+        NoOp => return result.err().map(|error| format!("expected success, got {}", describe(&error))),
         Refused(code) => (code, true),
         Rejected(code) => (code, false),
     };
@@ -267,10 +258,7 @@ fn check(database: &str, case: &Case) -> Option<String> {
         return Some(format!("expected SQLSTATE {code}, got {error}"));
     };
     if db_error.code().code() != code {
-        return Some(format!(
-            "expected SQLSTATE {code}, got {}",
-            describe(&error)
-        ));
+        return Some(format!("expected SQLSTATE {code}, got {}", describe(&error)));
     }
     if db_error.message().trim().is_empty() {
         return Some("empty error message".to_owned());
@@ -285,13 +273,12 @@ fn check(database: &str, case: &Case) -> Option<String> {
 fn hostile_input_is_refused_and_changes_nothing() {
     let database = fresh_database("bad_input");
     let mut client = connect(&database);
-    client
-        .batch_execute(&format!(
-            "{SEED_SELLERS}; {KNOWN_LEADS}; SELECT * FROM simulate_cycle(20)"
-        ))
-        .expect("seed");
+    client.batch_execute(&format!("{SEED_SELLERS}; {KNOWN_LEADS}; SELECT * FROM simulate_cycle(20)")).expect("seed");
     assert_eq!(
-        scalar::<Option<i32>>(&mut client, "SELECT assignment_status_id FROM lead_management.assignments WHERE lead_document_number = 'E2E-OPEN'"),
+        scalar::<Option<i32>>(
+            &mut client,
+            "SELECT assignment_status_id FROM lead_management.assignments WHERE lead_document_number = 'E2E-OPEN'"
+        ),
         Some(2),
         "E2E-OPEN must start Assigned"
     );
@@ -306,23 +293,14 @@ fn hostile_input_is_refused_and_changes_nothing() {
         // Compared after every case with the state just before it, so a change is blamed on
         // the case that made it and on no later one.
         let now = table_fingerprints(&mut client);
-        let changed: Vec<_> = last
-            .keys()
-            .filter(|table| last[*table] != now[*table])
-            .collect();
+        let changed: Vec<_> = last.keys().filter(|table| last[*table] != now[*table]).collect();
         if !changed.is_empty() {
             failures.push(format!("{} ({}): changed {changed:?}", case.what, case.sql));
         }
         last = now;
     }
     assert!(CASES.len() >= 35, "only {} cases", CASES.len());
-    assert!(
-        failures.is_empty(),
-        "{} of {} cases failed:\n{}",
-        failures.len(),
-        CASES.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), CASES.len(), failures.join("\n"));
     assert_eq!(table_fingerprints(&mut client), before, "data changed");
     assert_invariants(&mut client);
 }
@@ -332,65 +310,27 @@ fn hostile_input_is_refused_and_changes_nothing() {
 #[test]
 fn bad_simulation_intervals_are_refused() {
     const INTERVAL_CASES: &[Case] = &[
-        case(
-            "NULL interval",
-            "SELECT start_simulation(NULL)",
-            Refused("22004"),
-        ),
-        case(
-            "negative interval",
-            "SELECT start_simulation(interval '-1 minute')",
-            Refused("22023"),
-        ),
-        case(
-            "zero interval",
-            "SELECT start_simulation(interval '0 seconds')",
-            Refused("22023"),
-        ),
-        case(
-            "interval in months",
-            "SELECT start_simulation(interval '1 month')",
-            Refused("22023"),
-        ),
-        case(
-            "fractional seconds",
-            "SELECT start_simulation(interval '1.5 seconds')",
-            Refused("22023"),
-        ),
-        case(
-            "minutes that do not divide an hour",
-            "SELECT start_simulation(interval '7 minutes')",
-            Refused("22023"),
-        ),
-        case(
-            "not an interval",
-            "SELECT start_simulation('soon')",
-            Rejected("22007"),
-        ),
+        case("NULL interval", "SELECT start_simulation(NULL)", Refused("22004")),
+        case("negative interval", "SELECT start_simulation(interval '-1 minute')", Refused("22023")),
+        case("zero interval", "SELECT start_simulation(interval '0 seconds')", Refused("22023")),
+        case("interval in months", "SELECT start_simulation(interval '1 month')", Refused("22023")),
+        case("fractional seconds", "SELECT start_simulation(interval '1.5 seconds')", Refused("22023")),
+        case("minutes that do not divide an hour", "SELECT start_simulation(interval '7 minutes')", Refused("22023")),
+        case("not an interval", "SELECT start_simulation('soon')", Rejected("22007")),
     ];
     let mut client = prepare_cron_database();
     let jobs = "SELECT count(*), md5(string_agg(j::text, '|' ORDER BY j::text)) FROM cron.job j";
-    let before: (i64, Option<String>) = client
-        .query_one(jobs, &[])
-        .map(|row| (row.get(0), row.get(1)))
-        .expect("jobs");
+    let before: (i64, Option<String>) = client.query_one(jobs, &[]).map(|row| (row.get(0), row.get(1))).expect("jobs");
 
     let failures: Vec<String> = INTERVAL_CASES
         .iter()
         .filter_map(|case| {
-            check(&cron_database(), case)
-                .map(|problem| format!("{} ({}): {problem}", case.what, case.sql))
+            check(&cron_database(), case).map(|problem| format!("{} ({}): {problem}", case.what, case.sql))
         })
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let after: (i64, Option<String>) = client
-        .query_one(jobs, &[])
-        .map(|row| (row.get(0), row.get(1)))
-        .expect("jobs");
-    assert_eq!(
-        after, before,
-        "a refused start_simulation() changed cron.job"
-    );
+    let after: (i64, Option<String>) = client.query_one(jobs, &[]).map(|row| (row.get(0), row.get(1))).expect("jobs");
+    assert_eq!(after, before, "a refused start_simulation() changed cron.job");
 }
 
 /// Arguments reach SQL only as parameters: an injection string becomes a status literally named
@@ -400,37 +340,18 @@ fn injection_strings_are_stored_as_data() {
     const INJECTION: &str = "x'); DROP TABLE lead_management.leads; --";
     let database = fresh_database("bad_input_injection");
     let mut client = connect(&database);
-    client
-        .batch_execute(&format!(
-            "{SEED_SELLERS}; {KNOWN_LEADS}; SELECT assign_leads()"
-        ))
-        .expect("seed");
+    client.batch_execute(&format!("{SEED_SELLERS}; {KNOWN_LEADS}; SELECT assign_leads()")).expect("seed");
 
-    let id: i32 = client
-        .query_one("SELECT get_status_id($1)", &[&INJECTION])
-        .expect("get_status_id")
-        .get(0);
+    let id: i32 = client.query_one("SELECT get_status_id($1)", &[&INJECTION]).expect("get_status_id").get(0);
     let name: String = client
-        .query_one(
-            "SELECT name FROM lead_management.assignment_statuses WHERE assignment_status_id = $1",
-            &[&id],
-        )
+        .query_one("SELECT name FROM lead_management.assignment_statuses WHERE assignment_status_id = $1", &[&id])
         .expect("status row")
         .get(0);
     assert_eq!(name, INJECTION);
-    let set: String = client
-        .query_one(
-            "SELECT set_assignment_status('E2E-OPEN', $1)",
-            &[&INJECTION],
-        )
-        .expect("set status")
-        .get(0);
+    let set: String =
+        client.query_one("SELECT set_assignment_status('E2E-OPEN', $1)", &[&INJECTION]).expect("set status").get(0);
     assert_eq!(set, INJECTION);
-    assert_eq!(
-        scalar::<i64>(&mut client, "SELECT count(*) FROM lead_management.leads"),
-        2,
-        "leads survived"
-    );
+    assert_eq!(scalar::<i64>(&mut client, "SELECT count(*) FROM lead_management.leads"), 2, "leads survived");
     assert_invariants(&mut client);
 }
 
@@ -445,14 +366,8 @@ fn guc_values_set_before_the_library_loads_never_apply() {
         .batch_execute("SET lead_assigner.leads_min = -1; SET lead_assigner.strategy = 'random'")
         .expect("placeholders are accepted");
     client.batch_execute(LOADED).expect("load");
-    assert_eq!(
-        scalar::<String>(&mut client, "SHOW lead_assigner.leads_min"),
-        "1"
-    );
-    assert_eq!(
-        scalar::<String>(&mut client, "SHOW lead_assigner.strategy"),
-        "greedy"
-    );
+    assert_eq!(scalar::<String>(&mut client, "SHOW lead_assigner.leads_min"), "1");
+    assert_eq!(scalar::<String>(&mut client, "SHOW lead_assigner.strategy"), "greedy");
 }
 
 /// Capacity read from a REPEATABLE READ snapshot taken before the lock would be stale: reopening a
@@ -474,18 +389,16 @@ fn reopening_under_repeatable_read_cannot_exceed_capacity() {
         .expect("seed: 1001 has room for one lead, L1 closed, L2 pending");
 
     let mut stale = connect(&database);
-    stale.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM lead_management.assignments").expect("snapshot");
+    stale
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ; SELECT count(*) FROM lead_management.assignments")
+        .expect("snapshot");
     // Fills 1001's only slot after `stale` took its snapshot.
     assert_eq!(scalar::<i32>(&mut setup, "SELECT assign_leads()"), 1);
     let reopened = stale.batch_execute("SELECT set_assignment_status('L1', 'In Progress'); COMMIT");
     if let Err(error) = &reopened {
         // Refusing is a fix; it must say why with one of these.
         let code = error.as_db_error().map(|db| db.code().code().to_owned());
-        assert!(
-            matches!(code.as_deref(), Some("25001" | "40001" | "55000")),
-            "unexpected {}",
-            describe(error)
-        );
+        assert!(matches!(code.as_deref(), Some("25001" | "40001" | "55000")), "unexpected {}", describe(error));
     }
     assert_invariants(&mut setup);
 }

@@ -38,15 +38,9 @@ fn audited_addresses(client: &mut Client, document_number: &str) -> Vec<Option<S
 fn audit_records_the_client_address_per_transport() {
     let database = fresh_database("install_transport");
     // No client address exists over a unix socket.
-    assert_eq!(
-        audited_addresses(&mut connect_socket(&database), "SOCKET-1"),
-        [None, None, None]
-    );
+    assert_eq!(audited_addresses(&mut connect_socket(&database), "SOCKET-1"), [None, None, None]);
     let tcp = Some("127.0.0.1".to_owned());
-    assert_eq!(
-        audited_addresses(&mut connect(&database), "TCP-1"),
-        [tcp.clone(), tcp.clone(), tcp]
-    );
+    assert_eq!(audited_addresses(&mut connect(&database), "TCP-1"), [tcp.clone(), tcp.clone(), tcp]);
 }
 
 /// Everything lead_assigner installs in a database, counted from the catalogs.
@@ -70,52 +64,33 @@ fn drop_extension_removes_everything_and_create_works_again() {
     let database = fresh_database("install_drop");
     // One session throughout: the plans it kept for the first installation must not break the second.
     let mut client = connect(&database);
-    client
-        .batch_execute(&format!("{SEED_SELLERS}; SELECT * FROM simulate_cycle(5)"))
-        .expect("use the extension");
+    client.batch_execute(&format!("{SEED_SELLERS}; SELECT * FROM simulate_cycle(5)")).expect("use the extension");
     assert_eq!(installed_objects(&mut client), (1, 13, 1));
 
-    client
-        .batch_execute("DROP EXTENSION lead_assigner")
-        .expect("DROP EXTENSION without CASCADE");
-    assert_eq!(
-        installed_objects(&mut client),
-        (0, 0, 0),
-        "DROP EXTENSION left objects behind"
-    );
+    client.batch_execute("DROP EXTENSION lead_assigner").expect("DROP EXTENSION without CASCADE");
+    assert_eq!(installed_objects(&mut client), (0, 0, 0), "DROP EXTENSION left objects behind");
     // The roles are cluster-wide and shared with other databases: they stay.
     assert_eq!(
-        scalar::<i64>(&mut client, "SELECT count(*) FROM pg_roles WHERE rolname IN ('lead_assigner_app', 'lead_assigner_admin')"),
+        scalar::<i64>(
+            &mut client,
+            "SELECT count(*) FROM pg_roles WHERE rolname IN ('lead_assigner_app', 'lead_assigner_admin')"
+        ),
         2
     );
 
-    client
-        .batch_execute("CREATE EXTENSION lead_assigner")
-        .expect("CREATE EXTENSION again");
+    client.batch_execute("CREATE EXTENSION lead_assigner").expect("CREATE EXTENSION again");
     assert_eq!(installed_objects(&mut client), (1, 13, 1));
     assert_eq!(
-        scalar::<i64>(
-            &mut client,
-            "SELECT count(*) FROM lead_management.countries"
-        ),
+        scalar::<i64>(&mut client, "SELECT count(*) FROM lead_management.countries"),
         5,
         "reference rows are back"
     );
-    assert_eq!(
-        scalar::<i64>(&mut client, "SELECT count(*) FROM lead_management.leads"),
-        0,
-        "old data is gone"
-    );
-    client
-        .batch_execute(SEED_SELLERS)
-        .expect("seed the new installation");
+    assert_eq!(scalar::<i64>(&mut client, "SELECT count(*) FROM lead_management.leads"), 0, "old data is gone");
+    client.batch_execute(SEED_SELLERS).expect("seed the new installation");
     let inserted: i32 = scalar(&mut client, "SELECT inserted FROM simulate_cycle(5)");
     assert!(inserted > 0);
     assert_eq!(
-        scalar::<i64>(
-            &mut client,
-            "SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'leads'"
-        ),
+        scalar::<i64>(&mut client, "SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'leads'"),
         i64::from(inserted),
         "the triggers of the new installation audit"
     );
@@ -131,11 +106,7 @@ fn run(program: &str, args: &[&str], env: &[(&str, &str)]) {
         .envs(env.iter().copied())
         .output()
         .unwrap_or_else(|error| panic!("cannot run {program}: {error}"));
-    assert!(
-        output.status.success(),
-        "{program} {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{program} {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
 }
 
 #[test]
@@ -150,26 +121,14 @@ fn dump_and_restore_round_trips_every_table() {
              SELECT get_status_id('Callback');"
         ))
         .expect("seed");
-    let lead: String = scalar(&mut client, "SELECT min(lead_document_number) FROM lead_management.assignments WHERE seller_document_number IS NOT NULL");
-    client
-        .execute("SELECT set_assignment_status($1, 'Won')", &[&lead])
-        .expect("close a lead");
-    assert_eq!(
-        scalar::<i32>(
-            &mut client,
-            "SELECT max(country_id) FROM lead_management.countries"
-        ),
-        6
+    let lead: String = scalar(
+        &mut client,
+        "SELECT min(lead_document_number) FROM lead_management.assignments WHERE seller_document_number IS NOT NULL",
     );
+    client.execute("SELECT set_assignment_status($1, 'Won')", &[&lead]).expect("close a lead");
+    assert_eq!(scalar::<i32>(&mut client, "SELECT max(country_id) FROM lead_management.countries"), 6);
     let before = table_fingerprints(&mut client);
-    for table in [
-        "leads",
-        "sellers",
-        "assignments",
-        "assignment_records",
-        "audit_logs",
-        "assignment_runs",
-    ] {
+    for table in ["leads", "sellers", "assignments", "assignment_records", "audit_logs", "assignment_runs"] {
         assert!(before[table].0 > 0, "nothing to compare in {table}");
     }
 
@@ -177,22 +136,11 @@ fn dump_and_restore_round_trips_every_table() {
     let file_name = file.to_str().expect("utf-8 path");
     run("pg_dump", &["-d", &source, "-f", file_name], &[]);
     let target = format!("{source}_restored");
-    connect("postgres")
-        .batch_execute(&format!("CREATE DATABASE {target}"))
-        .expect("create the restore target");
+    connect("postgres").batch_execute(&format!("CREATE DATABASE {target}")).expect("create the restore target");
     // replica: the extension's triggers must not fire again for the rows being loaded.
     run(
         "psql",
-        &[
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-d",
-            &target,
-            "-f",
-            file_name,
-        ],
+        &["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &target, "-f", file_name],
         &[("PGOPTIONS", "-c session_replication_role=replica")],
     );
     std::fs::remove_file(&file).ok();
@@ -204,30 +152,20 @@ fn dump_and_restore_round_trips_every_table() {
         .filter(|table| before[*table] != after[*table])
         .map(|table| (table, &before[table], &after[table]))
         .collect();
-    assert!(
-        differing.is_empty(),
-        "tables differ after restore (table, before, after): {differing:#?}"
-    );
+    assert!(differing.is_empty(), "tables differ after restore (table, before, after): {differing:#?}");
     assert_invariants(&mut restored);
 
     // The sequences came back too: new rows get fresh ids, and the triggers fire again.
     let max_ids = "SELECT (SELECT max(assignment_id) FROM lead_management.assignments),
                           (SELECT max(audit_log_id) FROM lead_management.audit_logs),
                           (SELECT max(run_id) FROM lead_management.assignment_runs)";
-    let old_ids: (i64, i64, i64) = restored
-        .query_one(max_ids, &[])
-        .map(|row| (row.get(0), row.get(1), row.get(2)))
-        .expect("ids");
+    let old_ids: (i64, i64, i64) =
+        restored.query_one(max_ids, &[]).map(|row| (row.get(0), row.get(1), row.get(2))).expect("ids");
     let generated: i32 = scalar(&mut restored, "SELECT generated FROM simulate_cycle(5)");
     assert_eq!(generated, 5);
-    let new_ids: (i64, i64, i64) = restored
-        .query_one(max_ids, &[])
-        .map(|row| (row.get(0), row.get(1), row.get(2)))
-        .expect("ids");
-    assert!(
-        new_ids.0 > old_ids.0 && new_ids.1 > old_ids.1 && new_ids.2 > old_ids.2,
-        "{old_ids:?} -> {new_ids:?}"
-    );
+    let new_ids: (i64, i64, i64) =
+        restored.query_one(max_ids, &[]).map(|row| (row.get(0), row.get(1), row.get(2))).expect("ids");
+    assert!(new_ids.0 > old_ids.0 && new_ids.1 > old_ids.1 && new_ids.2 > old_ids.2, "{old_ids:?} -> {new_ids:?}");
     restored
         .batch_execute("INSERT INTO lead_management.countries (name, code) VALUES ('Peru', 'PE')")
         .expect("the country sequence continues after the restored row 6");

@@ -13,10 +13,7 @@ fn refused(client: &mut Client, code: &str, statements: &[&str]) -> Vec<String> 
             Ok(()) => Some(format!("{sql}: succeeded, expected SQLSTATE {code}")),
             Err(error) => match error.as_db_error() {
                 Some(db) if db.code().code() == code && !db.message().is_empty() => None,
-                _ => Some(format!(
-                    "{sql}: expected SQLSTATE {code}, got {}",
-                    describe(&error)
-                )),
+                _ => Some(format!("{sql}: expected SQLSTATE {code}, got {}", describe(&error))),
             },
         })
         .collect()
@@ -50,10 +47,7 @@ fn seeded(test: &str) -> (String, Client, i64) {
     let database = fresh_database(test);
     let mut admin = connect(&database);
     admin.batch_execute(SEED_SELLERS).expect("seed sellers");
-    let mark = scalar::<i64>(
-        &mut admin,
-        "SELECT coalesce(max(audit_log_id), 0) FROM lead_management.audit_logs",
-    );
+    let mark = scalar::<i64>(&mut admin, "SELECT coalesce(max(audit_log_id), 0) FROM lead_management.audit_logs");
     (database, admin, mark)
 }
 
@@ -90,22 +84,11 @@ fn app_role_works_with_leads_but_cannot_rewrite_history() {
          UPDATE lead_management.leads SET given_name = 'Adah' WHERE document_number = 'APP-1'",
     )
     .expect("the app inserts and updates leads");
-    assert!(
-        scalar::<i32>(&mut app, "SELECT assign_leads()") >= 1,
-        "APP-1 should be assigned"
-    );
-    let simulated = app
-        .query_one("SELECT generated, inserted FROM simulate_cycle(2)", &[])
-        .expect("simulate_cycle(2)");
+    assert!(scalar::<i32>(&mut app, "SELECT assign_leads()") >= 1, "APP-1 should be assigned");
+    let simulated = app.query_one("SELECT generated, inserted FROM simulate_cycle(2)", &[]).expect("simulate_cycle(2)");
     assert_eq!(simulated.get::<_, i32>(0), 2);
     let simulated_leads = i64::from(simulated.get::<_, i32>(1));
-    assert_eq!(
-        scalar::<String>(
-            &mut app,
-            "SELECT set_assignment_status('APP-1', 'In Progress')"
-        ),
-        "In Progress"
-    );
+    assert_eq!(scalar::<String>(&mut app, "SELECT set_assignment_status('APP-1', 'In Progress')"), "In Progress");
     assert_eq!(scalar::<i32>(&mut app, "SELECT get_status_id('won')"), 4);
 
     let mut holes = refused(&mut app, "42501", HISTORY_REWRITES);
@@ -123,34 +106,16 @@ fn app_role_works_with_leads_but_cannot_rewrite_history() {
             "SELECT stop_simulation()",
         ],
     ));
-    assert!(
-        holes.is_empty(),
-        "the app role was allowed or refused the wrong way:\n{}",
-        holes.join("\n")
-    );
+    assert!(holes.is_empty(), "the app role was allowed or refused the wrong way:\n{}", holes.join("\n"));
 
     // Every change the app made is audited under its own name, including those made for it by
     // SECURITY DEFINER functions and triggers, which run as the extension owner.
     let (users, tables) = audit_since(&mut superuser, mark);
     assert_eq!(users, [role.name.as_str()]);
     let audited: Vec<&str> = tables.iter().map(|(table, _)| table.as_str()).collect();
-    assert_eq!(
-        audited,
-        [
-            "assignment_records",
-            "assignment_runs",
-            "assignments",
-            "leads"
-        ]
-    );
+    assert_eq!(audited, ["assignment_records", "assignment_runs", "assignments", "leads"]);
     // APP-1's insert and update, and the simulated leads.
-    assert_eq!(
-        tables
-            .iter()
-            .find(|(table, _)| table == "leads")
-            .map(|(_, n)| *n),
-        Some(2 + simulated_leads)
-    );
+    assert_eq!(tables.iter().find(|(table, _)| table == "leads").map(|(_, n)| *n), Some(2 + simulated_leads));
     assert_invariants(&mut superuser);
 }
 
@@ -167,28 +132,14 @@ fn admin_role_manages_sellers_but_cannot_rewrite_history() {
              INSERT INTO lead_management.countries (name, code) VALUES ('Chile', 'CL')",
         )
         .expect("the admin adds sellers and reference data");
-    assert_eq!(
-        scalar::<i32>(&mut admin, "SELECT generated FROM simulate_cycle(3)"),
-        3
-    );
+    assert_eq!(scalar::<i32>(&mut admin, "SELECT generated FROM simulate_cycle(3)"), 3);
     scalar::<i32>(&mut admin, "SELECT deactivate_seller('ADM-1')");
-    assert!(scalar::<bool>(
-        &mut admin,
-        "SELECT activate_seller('ADM-1')"
-    ));
+    assert!(scalar::<bool>(&mut admin, "SELECT activate_seller('ADM-1')"));
     // Allowed to schedule: it gets past the privilege check to "pg_cron missing in this database".
-    expect_sql_state(
-        admin.batch_execute("SELECT start_simulation('1 minute')"),
-        "0A000",
-        "admin schedules",
-    );
+    expect_sql_state(admin.batch_execute("SELECT start_simulation('1 minute')"), "0A000", "admin schedules");
 
     let holes = refused(&mut admin, "42501", HISTORY_REWRITES);
-    assert!(
-        holes.is_empty(),
-        "the admin role was allowed or refused the wrong way:\n{}",
-        holes.join("\n")
-    );
+    assert!(holes.is_empty(), "the admin role was allowed or refused the wrong way:\n{}", holes.join("\n"));
     let (users, _) = audit_since(&mut superuser, mark);
     assert_eq!(users, [role.name.as_str()]);
     assert_invariants(&mut superuser);
@@ -213,11 +164,7 @@ fn role_without_grants_can_call_nothing() {
             "INSERT INTO lead_management.leads (document_number) VALUES ('X')",
         ],
     );
-    assert!(
-        holes.is_empty(),
-        "a role without grants got through:\n{}",
-        holes.join("\n")
-    );
+    assert!(holes.is_empty(), "a role without grants got through:\n{}", holes.join("\n"));
 }
 
 /// A custom setting SET before the library is loaded is stored unchecked; PostgreSQL then
@@ -228,9 +175,7 @@ fn app_role_cannot_raise_the_cycle_cap() {
     let role = TestRole::create(&database, "cap", Some("lead_assigner_app"));
 
     let mut loaded = role.connect();
-    loaded
-        .batch_execute("SELECT get_status_id('Pending')")
-        .expect("loads the library");
+    loaded.batch_execute("SELECT get_status_id('Pending')").expect("loads the library");
     expect_sql_state(
         loaded.batch_execute("SET lead_assigner.max_leads_per_cycle = 1000000"),
         "42501",
@@ -238,18 +183,9 @@ fn app_role_cannot_raise_the_cycle_cap() {
     );
 
     let mut early = role.connect();
-    early
-        .batch_execute("SET lead_assigner.max_leads_per_cycle = 1000000")
-        .expect("a placeholder is accepted");
-    expect_sql_state(
-        early.batch_execute("SELECT * FROM simulate_cycle(100001)"),
-        "54000",
-        "cycle over the cap",
-    );
-    assert_eq!(
-        scalar::<String>(&mut early, "SHOW lead_assigner.max_leads_per_cycle"),
-        "100000"
-    );
+    early.batch_execute("SET lead_assigner.max_leads_per_cycle = 1000000").expect("a placeholder is accepted");
+    expect_sql_state(early.batch_execute("SELECT * FROM simulate_cycle(100001)"), "54000", "cycle over the cap");
+    assert_eq!(scalar::<String>(&mut early, "SHOW lead_assigner.max_leads_per_cycle"), "100000");
 }
 
 /// Every function that belongs to the extension, as regprocedure text.
@@ -271,14 +207,8 @@ fn security_definer_functions_pin_search_path() {
     let database = fresh_database("privileges_search_path");
     let mut client = connect(&database);
     // SECURITY DEFINER functions: the 4 API ones and the 3 writing triggers.
-    let definers = texts(
-        &mut client,
-        &format!("{EXTENSION_FUNCTIONS} WHERE p.prosecdef ORDER BY 1"),
-    );
-    assert!(
-        definers.len() >= 7,
-        "too few SECURITY DEFINER functions found: {definers:?}"
-    );
+    let definers = texts(&mut client, &format!("{EXTENSION_FUNCTIONS} WHERE p.prosecdef ORDER BY 1"));
+    assert!(definers.len() >= 7, "too few SECURITY DEFINER functions found: {definers:?}");
     let unpinned = texts(
         &mut client,
         &format!(
@@ -286,45 +216,26 @@ fn security_definer_functions_pin_search_path() {
              AND NOT EXISTS (SELECT FROM unnest(p.proconfig) c WHERE c LIKE 'search_path=%') ORDER BY 1"
         ),
     );
-    assert!(
-        unpinned.is_empty(),
-        "SECURITY DEFINER without a pinned search_path: {unpinned:?}"
-    );
+    assert!(unpinned.is_empty(), "SECURITY DEFINER without a pinned search_path: {unpinned:?}");
 }
 
 #[test]
 fn every_function_table_and_view_has_a_comment() {
     let database = fresh_database("privileges_comments");
     let mut client = connect(&database);
-    assert!(
-        texts(&mut client, EXTENSION_FUNCTIONS).len() >= 13,
-        "9 API functions and 4 triggers expected"
-    );
+    assert!(texts(&mut client, EXTENSION_FUNCTIONS).len() >= 13, "9 API functions and 4 triggers expected");
     let undocumented_functions = texts(
         &mut client,
-        &format!(
-            "{EXTENSION_FUNCTIONS} WHERE obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1"
-        ),
+        &format!("{EXTENSION_FUNCTIONS} WHERE obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1"),
     );
-    assert!(
-        undocumented_functions.is_empty(),
-        "functions without COMMENT: {undocumented_functions:?}"
-    );
+    assert!(undocumented_functions.is_empty(), "functions without COMMENT: {undocumented_functions:?}");
 
     let relations = "SELECT c.oid::regclass::text FROM pg_class c
         WHERE c.relnamespace = 'lead_management'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'm')";
-    assert!(
-        texts(&mut client, relations).len() >= DATA_TABLES.len() + 3,
-        "tables and 3 views expected"
-    );
-    let undocumented_relations = texts(
-        &mut client,
-        &format!("{relations} AND obj_description(c.oid, 'pg_class') IS NULL ORDER BY 1"),
-    );
-    assert!(
-        undocumented_relations.is_empty(),
-        "tables or views without COMMENT: {undocumented_relations:?}"
-    );
+    assert!(texts(&mut client, relations).len() >= DATA_TABLES.len() + 3, "tables and 3 views expected");
+    let undocumented_relations =
+        texts(&mut client, &format!("{relations} AND obj_description(c.oid, 'pg_class') IS NULL ORDER BY 1"));
+    assert!(undocumented_relations.is_empty(), "tables or views without COMMENT: {undocumented_relations:?}");
 }
 
 /// Names of the invariants broken right now, as `client` sees them (inside its transaction).
@@ -332,10 +243,7 @@ fn broken_invariants(client: &mut Client) -> Vec<&'static str> {
     INVARIANT_VIOLATIONS
         .iter()
         .filter(|(_, query)| {
-            !client
-                .query(*query, &[])
-                .unwrap_or_else(|error| panic!("{query}: {}", describe(&error)))
-                .is_empty()
+            !client.query(*query, &[]).unwrap_or_else(|error| panic!("{query}: {}", describe(&error))).is_empty()
         })
         .map(|(name, _)| *name)
         .collect()
@@ -348,9 +256,7 @@ fn broken_invariants(client: &mut Client) -> Vec<&'static str> {
 fn granted_updates_cannot_break_invariants() {
     let (database, mut superuser, _) = seeded("privileges_dml");
     // Every seed seller with open leads: business lines 1, 2 and 3 get assigned leads.
-    superuser
-        .batch_execute("SELECT * FROM simulate_cycle(30)")
-        .expect("simulate");
+    superuser.batch_execute("SELECT * FROM simulate_cycle(30)").expect("simulate");
     let open_lead = |client: &mut Client, seller: &str| -> String {
         scalar(
             client,
@@ -361,17 +267,32 @@ fn granted_updates_cannot_break_invariants() {
     let app_role = TestRole::create(&database, "dml_app", Some("lead_assigner_app"));
     let admin_role = TestRole::create(&database, "dml_admin", Some("lead_assigner_admin"));
     let cases: [(&str, &TestRole, String); 5] = [
-        ("app moves an assigned lead to another business line", &app_role, format!(
-            "UPDATE lead_management.leads SET business_line_id = 2 WHERE document_number = '{lead}'"
-        )),
-        ("admin moves a seller with open leads to another business line", &admin_role,
-            "UPDATE lead_management.sellers SET business_line_id = 2 WHERE document_number = '1001'".to_owned()),
-        ("admin lowers a capacity below the open leads", &admin_role,
-            "UPDATE lead_management.sellers SET max_leads_count = 0 WHERE document_number = '1001'".to_owned()),
-        ("admin deactivates a seller without deactivate_seller()", &admin_role,
-            "UPDATE lead_management.sellers SET is_active = false WHERE document_number = '1001'".to_owned()),
-        ("admin makes Pending occupy capacity", &admin_role,
-            "UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE assignment_status_id = 1".to_owned()),
+        (
+            "app moves an assigned lead to another business line",
+            &app_role,
+            format!("UPDATE lead_management.leads SET business_line_id = 2 WHERE document_number = '{lead}'"),
+        ),
+        (
+            "admin moves a seller with open leads to another business line",
+            &admin_role,
+            "UPDATE lead_management.sellers SET business_line_id = 2 WHERE document_number = '1001'".to_owned(),
+        ),
+        (
+            "admin lowers a capacity below the open leads",
+            &admin_role,
+            "UPDATE lead_management.sellers SET max_leads_count = 0 WHERE document_number = '1001'".to_owned(),
+        ),
+        (
+            "admin deactivates a seller without deactivate_seller()",
+            &admin_role,
+            "UPDATE lead_management.sellers SET is_active = false WHERE document_number = '1001'".to_owned(),
+        ),
+        (
+            "admin makes Pending occupy capacity",
+            &admin_role,
+            "UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE assignment_status_id = 1"
+                .to_owned(),
+        ),
     ];
 
     let mut failures = Vec::new();
