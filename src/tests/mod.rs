@@ -4,6 +4,7 @@
 mod assign;
 mod audit;
 mod constraints;
+mod install;
 mod schedule;
 mod simulate;
 
