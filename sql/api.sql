@@ -84,8 +84,9 @@ REVOKE EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_i
 GRANT EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_id(text),
     set_assignment_status(text, text) TO lead_assigner_app, lead_assigner_admin;
 GRANT EXECUTE ON FUNCTION deactivate_seller(text), activate_seller(text) TO lead_assigner_admin;
-REVOKE EXECUTE ON FUNCTION start_simulation(interval), stop_simulation() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION start_simulation(interval), stop_simulation(), simulation_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION start_simulation(interval), stop_simulation() TO lead_assigner_admin;
+GRANT EXECUTE ON FUNCTION simulation_status() TO lead_assigner_app, lead_assigner_admin;
 
 GRANT USAGE ON SCHEMA lead_management TO lead_assigner_app, lead_assigner_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA lead_management TO lead_assigner_app, lead_assigner_admin;

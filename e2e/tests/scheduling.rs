@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use lead_assigner_e2e::{
-    connect, expect_sql_state, fresh_database, prepare_cron_database, scalar, simulation_job_id,
-    wait_for_succeeded_run, Client,
+    connect, cron_database, expect_sql_state, fresh_database, prepare_cron_database, scalar, simulation_job_id,
+    wait_for_succeeded_run, Client, TestRole,
 };
 
 const EVERY_MINUTE: &str = "* * * * *";
@@ -85,6 +85,19 @@ fn simulation_is_scheduled_runs_and_stops() {
     std::thread::sleep(Duration::from_secs_f64(wait));
     assert_eq!(job_runs(&mut client, job), runs_at_stop, "no run of the job may start after stop_simulation()");
     assert_eq!(lead_count(&mut client), leads_at_stop, "no simulated leads may arrive after stop_simulation()");
+
+    // The admin role schedules without any right on pg_cron's schema; the app role only watches.
+    let admin = TestRole::create(&cron_database(), "scheduling_admin", Some("lead_assigner_admin"));
+    let mut admin_client = admin.connect();
+    assert_eq!(start_simulation(&mut admin_client, "1 minute"), EVERY_MINUTE, "the admin role schedules");
+    let app = TestRole::create(&cron_database(), "scheduling_app", Some("lead_assigner_app"));
+    let mut app_client = app.connect();
+    assert!(
+        scalar::<bool>(&mut app_client, "SELECT scheduled FROM simulation_status()"),
+        "the app role sees the schedule"
+    );
+    expect_sql_state(app_client.batch_execute("SELECT stop_simulation()"), "42501", "the app role cannot stop it");
+    assert!(stop_simulation(&mut admin_client), "the admin role unschedules");
 }
 
 #[test]

@@ -1,5 +1,7 @@
 //! Scheduling simulate_cycle() with pg_cron, which stays optional: these functions look for it
-//! at call time and say how to enable it when it is missing.
+//! at call time and say how to enable it when it is missing. They run as the extension owner, so
+//! lead_assigner_admin can schedule without rights on pg_cron's schema; the job's command is fixed,
+//! so that grants nothing beyond running simulate_cycle() on a schedule.
 
 use lead_assigner_core::schedule::{cron_schedule, supports_seconds, ScheduleError};
 use pgrx::datum::{Interval, TimestampWithTimeZone};
@@ -29,7 +31,8 @@ fn pg_cron_version(client: &mut SpiClient<'_>) -> String {
 
 /// Schedules (or reschedules) the job that runs simulate_cycle() every `every`; returns the
 /// pg_cron schedule it uses.
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn start_simulation(every: default!(Option<Interval>, "'10 seconds'")) -> String {
     let every = every.unwrap_or_else(|| {
         raise(
@@ -77,7 +80,8 @@ fn interval_seconds(every: Interval) -> i64 {
 }
 
 /// Unschedules the simulation job; returns whether it was scheduled.
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 fn stop_simulation() -> bool {
     Spi::connect_mut(|client| {
         pg_cron_version(client);
@@ -89,7 +93,8 @@ fn stop_simulation() -> bool {
 }
 
 /// Whether the simulation is scheduled, how, and how its runs went (from cron.job_run_details).
-#[pg_extern(volatile, parallel_unsafe)]
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::type_complexity)]
 fn simulation_status() -> TableIterator<
     'static,
