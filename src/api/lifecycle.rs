@@ -91,7 +91,7 @@ fn set_assignment_status(lead_document_number: Option<&str>, status_name: Option
         });
 
         if status.id == statuses.pending {
-            lifecycle::requeue_lead(client, lead, statuses.pending);
+            lifecycle::requeue_lead(client, lead, statuses.pending, None);
         } else {
             if status.occupies_capacity && !current.occupies_capacity {
                 check_room(client, lead, current.seller.as_deref(), &status.name);

@@ -130,13 +130,18 @@ pub fn set_status(client: &mut SpiClient<'_>, lead: &str, status_id: i32) {
 static REQUEUE_LEAD: Statement = Statement {
     sql: "UPDATE lead_management.assignments \
           SET assignment_status_id = $2, seller_document_number = NULL, assigned_at = NULL, updated_at = now() \
-          WHERE lead_document_number = $1 AND assignment_status_id IS DISTINCT FROM $2",
-    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID],
+          WHERE lead_document_number = $1 AND assignment_status_id <> $2 \
+            AND ($3::int[] IS NULL OR assignment_status_id = ANY($3))",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID, pg_sys::INT4ARRAYOID],
 };
 
-/// Back to Pending: the seller lets go, the next assign_leads() run decides again.
-pub fn requeue_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32) {
-    REQUEUE_LEAD.run(client, &[lead.into(), pending_id.into()]).or_raise("requeueing the lead");
+/// Back to Pending: the seller lets go, the next assign_leads() run decides again. With
+/// `only_from`, only a lead in one of those statuses moves (a closed lead keeps its seller for
+/// the record).
+pub fn requeue_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32, only_from: Option<&[i32]>) {
+    REQUEUE_LEAD
+        .run(client, &[lead.into(), pending_id.into(), only_from.map(<[i32]>::to_vec).into()])
+        .or_raise("requeueing the lead");
 }
 
 static SET_SELLER_ACTIVE: Statement = Statement {
@@ -162,20 +167,6 @@ pub fn requeue_seller_leads(client: &mut SpiClient<'_>, seller: &str, pending_id
         .run(client, &[seller.into(), pending_id.into(), open.to_vec().into()])
         .or_raise("requeueing the seller's leads")
         .len()
-}
-
-static REQUEUE_OPEN_LEAD: Statement = Statement {
-    sql: "UPDATE lead_management.assignments \
-          SET assignment_status_id = $2, seller_document_number = NULL, assigned_at = NULL, updated_at = now() \
-          WHERE lead_document_number = $1 AND assignment_status_id = ANY($3)",
-    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID, pg_sys::INT4ARRAYOID],
-};
-
-/// Back to Pending only if the lead is open (a closed lead keeps its seller for the record).
-pub fn requeue_open_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32, open: &[i32]) {
-    REQUEUE_OPEN_LEAD
-        .run(client, &[lead.into(), pending_id.into(), open.to_vec().into()])
-        .or_raise("requeueing the lead");
 }
 
 static STATUS_IN_USE: Statement = Statement {

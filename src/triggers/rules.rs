@@ -34,7 +34,7 @@ pub fn lead_updated(old: &Row<'_>, new: &Row<'_>) {
     Spi::connect_mut(|client| {
         locks::lock_business_lines(client, &[old_line, new_line]);
         let statuses = assignments::statuses(client);
-        lifecycle::requeue_open_lead(client, &text(new, "document_number"), statuses.pending, &statuses.open);
+        lifecycle::requeue_lead(client, &text(new, "document_number"), statuses.pending, Some(&statuses.open));
     });
 }
 
