@@ -6,25 +6,19 @@ SELECT s.document_number,
        b.name AS business_line,
        s.is_active,
        s.max_leads_count,
-       count(a.assignment_id) AS open_leads,
-       greatest(s.max_leads_count - count(a.assignment_id), 0) AS free_capacity
+       coalesce(l.open_leads, 0)::bigint AS open_leads,
+       greatest(s.max_leads_count - coalesce(l.open_leads, 0), 0)::bigint AS free_capacity
 FROM lead_management.sellers s
 JOIN lead_management.business_lines b USING (business_line_id)
-LEFT JOIN (lead_management.assignments a
-           JOIN lead_management.assignment_statuses st
-             ON st.assignment_status_id = a.assignment_status_id AND st.occupies_capacity)
-       ON a.seller_document_number = s.document_number
-GROUP BY s.document_number, b.name
+LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number
 ORDER BY b.name, s.document_number;
 COMMENT ON VIEW lead_management.seller_workload IS 'Per seller: open leads (statuses that occupy capacity), capacity and free slots';
 
 CREATE VIEW lead_management.pending_by_business_line AS
 SELECT b.business_line_id,
        b.name AS business_line,
-       (SELECT count(*) FROM lead_management.assignments a
-          JOIN lead_management.leads l ON l.document_number = a.lead_document_number
-          JOIN lead_management.assignment_statuses st ON st.assignment_status_id = a.assignment_status_id
-         WHERE l.business_line_id = b.business_line_id AND lower(st.name) = 'pending') AS pending_leads,
+       (SELECT count(*) FROM lead_management.assignment_queue q
+         WHERE q.business_line_id = b.business_line_id) AS pending_leads,
        (SELECT count(*) FROM lead_management.sellers s
          WHERE s.business_line_id = b.business_line_id AND s.is_active) AS active_sellers,
        (SELECT coalesce(sum(w.free_capacity), 0) FROM lead_management.seller_workload w
@@ -56,6 +50,12 @@ COMMENT ON FUNCTION activate_seller(text) IS
     'Makes a seller eligible for new leads again; returns false if they already were active.';
 COMMENT ON FUNCTION start_simulation(interval) IS
     'Schedules (or reschedules) the pg_cron job lead_assigner_simulation running simulate_cycle() every interval; returns the pg_cron schedule. Sub-minute intervals need pg_cron 1.5+.';
+COMMENT ON FUNCTION check_invariants() IS
+    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads and queue equal to a recount, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book.';
+COMMENT ON FUNCTION repair_assignments() IS
+    'After a load with triggers off: creates the missing Pending assignments and sets seller_loads and assignment_queue to a recount; returns what it changed.';
+COMMENT ON FUNCTION maintain() IS
+    'Daily upkeep (pg_cron job lead_assigner_maintenance): creates audit_logs partitions for this month and the next two, moving in rows the DEFAULT partition caught, and drops whole months older than lead_assigner.audit_retention, logging each drop as a PRUNE row. Returns one row per partition created or dropped.';
 COMMENT ON FUNCTION stop_simulation() IS
     'Unschedules the pg_cron simulation job; returns whether it was scheduled.';
 COMMENT ON FUNCTION simulation_status() IS
@@ -84,6 +84,8 @@ REVOKE EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_i
 GRANT EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_id(text),
     set_assignment_status(text, text) TO lead_assigner_app, lead_assigner_admin;
 GRANT EXECUTE ON FUNCTION deactivate_seller(text), activate_seller(text) TO lead_assigner_admin;
+REVOKE EXECUTE ON FUNCTION check_invariants(), repair_assignments(), maintain() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION check_invariants(), repair_assignments(), maintain() TO lead_assigner_admin;
 REVOKE EXECUTE ON FUNCTION start_simulation(interval), stop_simulation(), simulation_status() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION start_simulation(interval), stop_simulation() TO lead_assigner_admin;
 GRANT EXECUTE ON FUNCTION simulation_status() TO lead_assigner_app, lead_assigner_admin;
@@ -95,3 +97,16 @@ GRANT INSERT, UPDATE, DELETE ON lead_management.leads, lead_management.sellers, 
     lead_management.document_types, lead_management.business_lines, lead_management.assignment_statuses
     TO lead_assigner_admin;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA lead_management TO lead_assigner_admin;
+
+-- pg_cron (when this database has it) runs maintain() every day; without pg_cron, schedule it by
+-- hand (README, "Audit retention"). No partition is created here: objects an extension script
+-- creates belong to the extension and pg_dump would leave their rows out, while the partitions
+-- maintain() creates later are ordinary tables that pg_dump backs up. Until then the DEFAULT
+-- partition (registered for pg_dump) takes every row.
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM pg_catalog.pg_extension WHERE extname = 'pg_cron') THEN
+        PERFORM cron.schedule('lead_assigner_maintenance', '17 3 * * *', 'SELECT public.maintain()');
+    END IF;
+END
+$$;

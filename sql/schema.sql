@@ -52,12 +52,14 @@ CREATE TABLE lead_management.leads (
     country_id integer NOT NULL REFERENCES lead_management.countries,
     document_type_id integer NOT NULL REFERENCES lead_management.document_types,
     created_at timestamptz NOT NULL DEFAULT now(),
+    priority smallint NOT NULL DEFAULT 0,
     CONSTRAINT leads_email_key UNIQUE (email)
 );
 CREATE INDEX leads_business_line_id_idx ON lead_management.leads (business_line_id);
 CREATE INDEX leads_country_id_idx ON lead_management.leads (country_id);
 CREATE INDEX leads_document_type_id_idx ON lead_management.leads (document_type_id);
 COMMENT ON TABLE lead_management.leads IS 'Prospective customers, unique by document number; each gets an assignments row on insert';
+COMMENT ON COLUMN lead_management.leads.priority IS 'Higher is assigned first; equal priorities go in document_number order';
 
 CREATE TABLE lead_management.sellers (
     document_number text COLLATE "C" PRIMARY KEY
@@ -107,10 +109,13 @@ CREATE INDEX assignment_records_assignment_id_idx ON lead_management.assignment_
 CREATE INDEX assignment_records_lead_idx ON lead_management.assignment_records (lead_document_number);
 COMMENT ON TABLE lead_management.assignment_records IS 'Every version of every assignment, written by a trigger on each insert and update';
 
+-- Partitioned by month so that retention drops whole partitions (maintain()); the DEFAULT
+-- partition takes any row no monthly partition covers, so an insert never fails for want of one.
+-- The audit triggers fill every column once per statement; the defaults serve direct inserts.
 CREATE TABLE lead_management.audit_logs (
-    audit_log_id bigserial PRIMARY KEY,
+    audit_log_id bigserial,
     table_name text NOT NULL,
-    action text NOT NULL CONSTRAINT audit_logs_action_valid CHECK (action IN ('INSERT', 'UPDATE', 'DELETE')),
+    action text NOT NULL CONSTRAINT audit_logs_action_valid CHECK (action IN ('INSERT', 'UPDATE', 'DELETE', 'PRUNE')),
     old_value jsonb,
     new_value jsonb,
     changed_at timestamptz NOT NULL DEFAULT clock_timestamp(),
@@ -119,10 +124,12 @@ CREATE TABLE lead_management.audit_logs (
     -- session_user: the audit trigger runs as its owner, so current_user would name the owner.
     db_user text NOT NULL DEFAULT session_user,
     application_name text DEFAULT current_setting('application_name'),
-    transaction_id bigint NOT NULL DEFAULT txid_current()
-);
-CREATE INDEX audit_logs_table_time_idx ON lead_management.audit_logs (table_name, changed_at);
-COMMENT ON TABLE lead_management.audit_logs IS 'Append-only record of every insert, update and delete on the lead_management tables';
+    transaction_id bigint NOT NULL DEFAULT txid_current(),
+    CONSTRAINT audit_logs_pkey PRIMARY KEY (audit_log_id, changed_at)
+) PARTITION BY RANGE (changed_at);
+CREATE TABLE lead_management.audit_logs_default PARTITION OF lead_management.audit_logs DEFAULT;
+COMMENT ON TABLE lead_management.audit_logs_default IS 'Audit rows outside every monthly partition (maintain() creates those ahead of time)';
+COMMENT ON TABLE lead_management.audit_logs IS 'Append-only record of every insert, update and delete on the lead_management tables, partitioned by month (maintain() prunes past lead_assigner.audit_retention, logging a PRUNE row)';
 
 CREATE TABLE lead_management.assignment_runs (
     run_id bigserial PRIMARY KEY,
@@ -147,6 +154,25 @@ CREATE TABLE lead_management.round_robin_cursors (
 );
 COMMENT ON TABLE lead_management.round_robin_cursors IS 'Where the round_robin strategy stopped in each business line: the last seller that got a lead';
 
+-- Derived state, kept exact in the same transaction by the statement-level triggers on
+-- assignments (and by the rule triggers), so that a run costs what it moves, not the size of the
+-- book. Not audited: they restate what assignments already says. check_invariants() compares
+-- them with a recount; maintain() rebuilds them after a load with triggers off.
+CREATE TABLE lead_management.seller_loads (
+    seller_document_number text COLLATE "C" PRIMARY KEY,
+    open_leads integer NOT NULL CONSTRAINT seller_loads_open_leads_valid CHECK (open_leads >= 0)
+);
+COMMENT ON TABLE lead_management.seller_loads IS 'Derived: per seller, the assignments in a status that occupies capacity (no row = 0)';
+
+CREATE TABLE lead_management.assignment_queue (
+    lead_document_number text COLLATE "C" PRIMARY KEY,
+    business_line_id integer NOT NULL,
+    priority smallint NOT NULL
+);
+-- A run reads, per business line with room, the first leads in this order and no others.
+CREATE INDEX assignment_queue_order_idx ON lead_management.assignment_queue (business_line_id, priority DESC, lead_document_number);
+COMMENT ON TABLE lead_management.assignment_queue IS 'Derived: every Pending lead with its business line and priority, in the order runs take them';
+
 -- pg_dump backs up extension tables only when they are registered; reference tables keep only
 -- the rows a user added after install (the install script creates the first ones again).
 SELECT pg_catalog.pg_extension_config_dump('lead_management.countries', 'WHERE country_id > 5');
@@ -164,7 +190,10 @@ SELECT pg_catalog.pg_extension_config_dump('lead_management.assignments_assignme
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_records', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_records_assignment_record_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.audit_logs', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.audit_logs_default', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.audit_logs_audit_log_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_runs_run_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.round_robin_cursors', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_loads', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_queue', '');

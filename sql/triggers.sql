@@ -1,51 +1,79 @@
 -- Attaches the Rust trigger functions. Reference rows were inserted before this file runs, so
 -- the audit trail starts with the first change a user makes.
 
+-- The three audit triggers of one table (the upgrade script uses it too).
+CREATE FUNCTION lead_management.attach_statement_triggers(audited text) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    EXECUTE format('CREATE TRIGGER audit_insert AFTER INSERT ON lead_management.%I REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
+    EXECUTE format('CREATE TRIGGER audit_update AFTER UPDATE ON lead_management.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
+    EXECUTE format('CREATE TRIGGER audit_delete AFTER DELETE ON lead_management.%I REFERENCING OLD TABLE AS old_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
+END
+$$;
+REVOKE EXECUTE ON FUNCTION lead_management.attach_statement_triggers(text) FROM PUBLIC;
+COMMENT ON FUNCTION lead_management.attach_statement_triggers(text) IS
+    'Internal: attaches the per-statement audit triggers (insert, update, delete) to a lead_management table';
+
 -- The writing triggers run as the extension owner: a role allowed to change leads still cannot
 -- insert into (let alone forge) audit_logs or assignment_records directly.
 ALTER FUNCTION lead_management.audit_row_change() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION lead_management.record_assignment_version() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION lead_management.create_pending_assignment() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION lead_management.track_assignment_state() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION lead_management.enforce_assignment_rules() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION lead_management.audit_row_change() IS
-    'Trigger (Rust): writes one audit_logs row with the old and new row images as jsonb for every insert, update and delete';
+    'Trigger (Rust), per statement: writes one audit_logs row per changed row with its old and new images as jsonb, in one INSERT for the whole statement';
 COMMENT ON FUNCTION lead_management.record_assignment_version() IS
-    'Trigger (Rust): copies every inserted or updated assignments row into assignment_records';
+    'Trigger (Rust), per statement: copies every inserted or updated assignments row into assignment_records';
 COMMENT ON FUNCTION lead_management.create_pending_assignment() IS
-    'Trigger (Rust): gives every new lead its Pending assignments row';
+    'Trigger (Rust), per statement: gives every new lead its Pending assignments row';
+COMMENT ON FUNCTION lead_management.track_assignment_state() IS
+    'Trigger (Rust), per statement: keeps seller_loads and assignment_queue equal to what assignments says';
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
-    'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
+    'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 COMMENT ON FUNCTION lead_management.refuse_history_rewrite() IS
     'Trigger (Rust): keeps audit_logs and assignment_records append-only for everyone but superusers';
 
-DO $$
-DECLARE
-    audited text;
-BEGIN
-    FOREACH audited IN ARRAY ARRAY['countries', 'document_types', 'business_lines', 'assignment_statuses',
-                                   'leads', 'sellers', 'assignments', 'assignment_records',
-                                   'assignment_runs', 'round_robin_cursors']
-    LOOP
-        EXECUTE format('CREATE TRIGGER audit_row_change AFTER INSERT OR UPDATE OR DELETE ON lead_management.%I '
-                       'FOR EACH ROW EXECUTE FUNCTION lead_management.audit_row_change()', audited);
-    END LOOP;
-END
-$$;
+-- Statement-level triggers with transition tables: a statement that changes 100,000 rows costs a
+-- few set-based statements, not 100,000 trigger calls. PostgreSQL allows transition tables only
+-- on single-event triggers, hence one trigger per event.
+SELECT lead_management.attach_statement_triggers(audited)
+FROM unnest(ARRAY['countries', 'document_types', 'business_lines', 'assignment_statuses', 'leads', 'sellers',
+                  'assignments', 'assignment_records', 'assignment_runs', 'round_robin_cursors']) AS audited;
 
 CREATE TRIGGER create_pending_assignment AFTER INSERT ON lead_management.leads
-    FOR EACH ROW EXECUTE FUNCTION lead_management.create_pending_assignment();
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.create_pending_assignment();
 
-CREATE TRIGGER enforce_assignment_rules AFTER UPDATE OF business_line_id ON lead_management.leads
+CREATE TRIGGER enforce_assignment_rules AFTER UPDATE OF business_line_id, priority ON lead_management.leads
     FOR EACH ROW EXECUTE FUNCTION lead_management.enforce_assignment_rules();
 CREATE TRIGGER enforce_assignment_rules AFTER UPDATE OF is_active, business_line_id, max_leads_count ON lead_management.sellers
     FOR EACH ROW EXECUTE FUNCTION lead_management.enforce_assignment_rules();
 CREATE TRIGGER enforce_assignment_rules AFTER UPDATE OF occupies_capacity ON lead_management.assignment_statuses
     FOR EACH ROW EXECUTE FUNCTION lead_management.enforce_assignment_rules();
 
-CREATE TRIGGER record_assignment_version AFTER INSERT OR UPDATE ON lead_management.assignments
-    FOR EACH ROW EXECUTE FUNCTION lead_management.record_assignment_version();
+CREATE TRIGGER record_assignment_version_insert AFTER INSERT ON lead_management.assignments
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.record_assignment_version();
+CREATE TRIGGER record_assignment_version_update AFTER UPDATE ON lead_management.assignments
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.record_assignment_version();
 
+CREATE TRIGGER track_assignment_state_insert AFTER INSERT ON lead_management.assignments
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
+CREATE TRIGGER track_assignment_state_update AFTER UPDATE ON lead_management.assignments
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
+CREATE TRIGGER track_assignment_state_delete AFTER DELETE ON lead_management.assignments
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
+
+-- Row triggers on the partitioned audit_logs are cloned onto every partition, present and future.
 CREATE TRIGGER refuse_history_rewrite BEFORE UPDATE OR DELETE ON lead_management.audit_logs
     FOR EACH ROW EXECUTE FUNCTION lead_management.refuse_history_rewrite();
 CREATE TRIGGER refuse_history_truncate BEFORE TRUNCATE ON lead_management.audit_logs

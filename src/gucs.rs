@@ -29,6 +29,7 @@ pub static STRATEGY: GucSetting<StrategySetting> = GucSetting::<StrategySetting>
 pub static LEADS_MIN: GucSetting<i32> = GucSetting::<i32>::new(1);
 pub static LEADS_MAX: GucSetting<i32> = GucSetting::<i32>::new(5);
 pub static MAX_LEADS_PER_CYCLE: GucSetting<i32> = GucSetting::<i32>::new(100_000);
+pub static AUDIT_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// The strategy assign_leads() uses now.
 pub fn strategy() -> Strategy {
@@ -77,5 +78,15 @@ pub fn init() {
         i32::MAX,
         GucContext::Suset,
         GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"lead_assigner.audit_retention",
+        c"How long maintain() keeps audit_logs rows; 0 keeps them forever.",
+        c"maintain() drops whole monthly partitions whose month ended longer ago than this (e.g. '400d'), logging each drop in audit_logs. Only a superuser sets it.",
+        &AUDIT_RETENTION,
+        0,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_S,
     );
 }

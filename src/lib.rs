@@ -28,6 +28,7 @@ extension_sql_file!(
         triggers::lead_management::audit_row_change,
         triggers::lead_management::record_assignment_version,
         triggers::lead_management::create_pending_assignment,
+        triggers::lead_management::track_assignment_state,
         triggers::lead_management::refuse_history_rewrite,
         triggers::lead_management::enforce_assignment_rules,
     ]

@@ -1,8 +1,9 @@
 //! Assignment strategies: decide which pending lead goes to which seller.
 //!
-//! Pure planning, no I/O. The database layer hands in leads and sellers already
-//! sorted by `document_number` (collation "C", i.e. bytewise, same as `str`
-//! ordering) and writes the resulting pairs back in a single statement.
+//! Pure planning, no I/O. The database layer hands in sellers sorted by
+//! `document_number` (collation "C", i.e. bytewise, same as `str` ordering) and
+//! each business line's pending leads in the order they are to be taken, and
+//! writes the resulting pairs back in a single statement.
 //!
 //! Every strategy works per business line and is work-conserving: a lead is
 //! left pending only when no seller of its line has room left.
@@ -164,19 +165,34 @@ impl LineQueue<'_> {
     }
 }
 
+/// Free slots per business line (lines with none left out), ascending by line:
+/// every strategy assigns exactly the first min(pending, room) leads of a line,
+/// so a run needs to read no more pending leads than this.
+pub fn room_per_line(sellers: &[Seller]) -> Vec<(i32, i64)> {
+    let mut room: HashMap<i32, i64> = HashMap::new();
+    for seller in sellers {
+        let free = seller.initial_room();
+        if free > 0 {
+            *room.entry(seller.business_line_id).or_default() += free;
+        }
+    }
+    let mut room: Vec<(i32, i64)> = room.into_iter().collect();
+    room.sort_unstable();
+    room
+}
+
 fn is_sorted_by_doc<T>(items: &[T], doc: impl Fn(&T) -> &str) -> bool {
     items.windows(2).all(|w| doc(&w[0]) <= doc(&w[1]))
 }
 
 /// Assigns `leads` to `sellers` with the given strategy.
 ///
-/// `leads` and `sellers` must be in ascending `document_number` order (duplicates
-/// tolerated). `cursors` is only used by [`Strategy::RoundRobin`]; if a business
+/// `sellers` must be in ascending `document_number` order (duplicates tolerated);
+/// each business line's leads are taken in the order given. `cursors` is only used by [`Strategy::RoundRobin`]; if a business
 /// line appears several times, the last entry wins.
 ///
 /// Runs in O((N + M) log M) for balanced and O(N + M) otherwise (plus hashing).
 pub fn plan(leads: &[PendingLead], sellers: &[Seller], strategy: Strategy, cursors: &[RoundRobinCursor]) -> Plan {
-    debug_assert!(is_sorted_by_doc(leads, |l| l.document_number), "leads must be sorted by document_number");
     debug_assert!(is_sorted_by_doc(sellers, |s| s.document_number), "sellers must be sorted by document_number");
 
     let mut room: Vec<i64> = sellers.iter().map(Seller::initial_room).collect();

@@ -15,14 +15,7 @@ use crate::gucs;
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn assign_leads() -> i32 {
-    Spi::connect_mut(|client| {
-        let run = AssignmentRun::start(client);
-        // Leads loaded with triggers off (or before the extension existed) have no assignments
-        // row yet. Finding them reads every lead, so only this explicit entry point pays for it;
-        // simulate_cycle() inserts with triggers on and skips it.
-        assignments::create_missing_pending(client, &run.statuses);
-        run.finish(client, "assign", None).assigned
-    })
+    Spi::connect_mut(|client| AssignmentRun::start(client).finish(client, "assign", None).assigned)
 }
 
 /// What one run saw and did.
@@ -56,17 +49,12 @@ impl AssignmentRun {
     /// Assigns, writes the run log row and the LOG line.
     pub fn finish(mut self, client: &mut SpiClient<'_>, kind: &str, cycle: Option<(i32, i32, i32)>) -> Self {
         let statuses = &self.statuses;
-        let pending_rows = assignments::pending(client, statuses);
-        let seller_rows = assignments::active_seller_loads(client, statuses);
+        let seller_rows = assignments::sellers_with_room(client);
         let cursor_rows = match self.strategy {
             Strategy::RoundRobin => assignments::round_robin_cursors(client),
             Strategy::Greedy | Strategy::Balanced => Vec::new(),
         };
 
-        let leads: Vec<PendingLead> = pending_rows
-            .iter()
-            .map(|row| PendingLead { document_number: &row.document_number, business_line_id: row.business_line_id })
-            .collect();
         let sellers: Vec<Seller> = seller_rows
             .iter()
             .map(|row| Seller {
@@ -76,6 +64,11 @@ impl AssignmentRun {
                 max_leads: row.max_leads,
                 open_leads: row.open_leads,
             })
+            .collect();
+        let pending_rows = assignments::pending(client, &assign::room_per_line(&sellers));
+        let leads: Vec<PendingLead> = pending_rows
+            .iter()
+            .map(|row| PendingLead { document_number: &row.document_number, business_line_id: row.business_line_id })
             .collect();
         let cursors: Vec<RoundRobinCursor> = cursor_rows
             .iter()

@@ -2,6 +2,7 @@
 
 mod assign;
 mod lifecycle;
+mod maintenance;
 mod schedule;
 pub(crate) mod simulate;
 

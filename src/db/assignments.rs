@@ -48,22 +48,6 @@ pub fn statuses(client: &mut SpiClient<'_>) -> Statuses {
     Statuses { pending: required(pending, "Pending"), assigned: required(assigned, "Assigned"), open }
 }
 
-static CREATE_MISSING_PENDING: Statement = Statement {
-    sql: "INSERT INTO lead_management.assignments (lead_document_number, assignment_status_id) \
-          SELECT l.document_number, $1 FROM lead_management.leads l \
-          WHERE NOT EXISTS (SELECT FROM lead_management.assignments a WHERE a.lead_document_number = l.document_number) \
-          ON CONFLICT (lead_document_number) DO NOTHING",
-    arg_types: &[pg_sys::INT4OID],
-};
-
-/// Leads loaded with triggers off (or before the extension existed) get their Pending row.
-pub fn create_missing_pending(client: &mut SpiClient<'_>, statuses: &Statuses) -> usize {
-    CREATE_MISSING_PENDING
-        .run(client, &[statuses.pending.into()])
-        .or_raise("creating missing Pending assignments")
-        .len()
-}
-
 static CREATE_PENDING: Statement = Statement {
     sql: "INSERT INTO lead_management.assignments (lead_document_number, assignment_status_id) \
           SELECT $1, assignment_status_id FROM lead_management.assignment_statuses WHERE lower(btrim(name)) = 'pending' \
@@ -99,12 +83,16 @@ pub fn record_version(version: &PgHeapTuple<'_, AllocatedByPostgres>) {
     .or_raise("writing the assignment history row");
 }
 
-/// Pending leads in document_number order, as (document_number, business_line_id).
+/// Per business line with room, at most `room` Pending leads in the order runs take them
+/// (priority, then document_number), as (document_number, business_line_id). A line without
+/// room is not read at all, however long its backlog.
 static READ_PENDING: Statement = Statement {
-    sql: "SELECT a.lead_document_number, l.business_line_id \
-          FROM lead_management.assignments a JOIN lead_management.leads l ON l.document_number = a.lead_document_number \
-          WHERE a.assignment_status_id = $1 ORDER BY a.lead_document_number",
-    arg_types: &[pg_sys::INT4OID],
+    sql: "SELECT q.lead_document_number, q.business_line_id \
+          FROM unnest($1::int[], $2::bigint[]) AS r(business_line_id, room) \
+          CROSS JOIN LATERAL (SELECT lead_document_number, business_line_id FROM lead_management.assignment_queue q \
+                              WHERE q.business_line_id = r.business_line_id \
+                              ORDER BY q.priority DESC, q.lead_document_number LIMIT r.room) q",
+    arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID],
 };
 
 pub struct PendingRow {
@@ -112,8 +100,12 @@ pub struct PendingRow {
     pub business_line_id: i32,
 }
 
-pub fn pending(client: &mut SpiClient<'_>, statuses: &Statuses) -> Vec<PendingRow> {
-    let rows = READ_PENDING.run(client, &[statuses.pending.into()]).or_raise("reading pending leads");
+pub fn pending(client: &mut SpiClient<'_>, room_per_line: &[(i32, i64)]) -> Vec<PendingRow> {
+    if room_per_line.is_empty() {
+        return Vec::new();
+    }
+    let (lines, rooms): (Vec<i32>, Vec<i64>) = room_per_line.iter().copied().unzip();
+    let rows = READ_PENDING.run(client, &[lines.into(), rooms.into()]).or_raise("reading pending leads");
     let mut pending = Vec::with_capacity(rows.len());
     for row in rows {
         pending.push(PendingRow {
@@ -124,15 +116,15 @@ pub fn pending(client: &mut SpiClient<'_>, statuses: &Statuses) -> Vec<PendingRo
     pending
 }
 
-/// Active sellers in document_number order with the leads they hold open now. Counting per seller
-/// walks only that seller's open entries of the (seller, status) index, so the cost follows the
-/// open leads, not every assignment ever made.
-static READ_SELLER_LOADS: Statement = Statement {
-    sql: "SELECT s.document_number, s.business_line_id, s.max_leads_count, \
-                 (SELECT count(*) FROM lead_management.assignments a \
-                  WHERE a.seller_document_number = s.document_number AND a.assignment_status_id = ANY($1)) \
-          FROM lead_management.sellers s WHERE s.is_active ORDER BY s.document_number",
-    arg_types: &[pg_sys::INT4ARRAYOID],
+/// Active sellers with room, in document_number order, with the leads they hold open now (the
+/// maintained load: one row per seller, whatever the size of the book).
+static READ_SELLERS_WITH_ROOM: Statement = Statement {
+    sql: "SELECT s.document_number, s.business_line_id, s.max_leads_count, coalesce(l.open_leads, 0)::bigint \
+          FROM lead_management.sellers s \
+          LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number \
+          WHERE s.is_active AND s.max_leads_count > coalesce(l.open_leads, 0) \
+          ORDER BY s.document_number",
+    arg_types: &[],
 };
 
 pub struct SellerRow {
@@ -142,8 +134,8 @@ pub struct SellerRow {
     pub open_leads: i64,
 }
 
-pub fn active_seller_loads(client: &mut SpiClient<'_>, statuses: &Statuses) -> Vec<SellerRow> {
-    let rows = READ_SELLER_LOADS.run(client, &[statuses.open.clone().into()]).or_raise("reading seller loads");
+pub fn sellers_with_room(client: &mut SpiClient<'_>) -> Vec<SellerRow> {
+    let rows = READ_SELLERS_WITH_ROOM.run(client, &[]).or_raise("reading seller loads");
     let mut sellers = Vec::with_capacity(rows.len());
     for row in rows {
         sellers.push(SellerRow {

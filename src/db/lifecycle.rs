@@ -101,10 +101,10 @@ pub struct SellerLoad {
 }
 
 static SELLER_LOAD: Statement = Statement {
-    sql: "SELECT s.is_active, s.max_leads_count, \
-                 (SELECT count(*) FROM lead_management.assignments a JOIN lead_management.assignment_statuses st USING (assignment_status_id) \
-                  WHERE a.seller_document_number = s.document_number AND st.occupies_capacity) \
-          FROM lead_management.sellers s WHERE s.document_number = $1",
+    sql: "SELECT s.is_active, s.max_leads_count, coalesce(l.open_leads, 0)::bigint \
+          FROM lead_management.sellers s \
+          LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number \
+          WHERE s.document_number = $1",
     arg_types: &[pg_sys::TEXTOID],
 };
 
@@ -142,6 +142,19 @@ pub fn requeue_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32, onl
     REQUEUE_LEAD
         .run(client, &[lead.into(), pending_id.into(), only_from.map(<[i32]>::to_vec).into()])
         .or_raise("requeueing the lead");
+}
+
+static MOVE_IN_QUEUE: Statement = Statement {
+    sql: "UPDATE lead_management.assignment_queue SET business_line_id = $2, priority = $3 \
+          WHERE lead_document_number = $1",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID, pg_sys::INT2OID],
+};
+
+/// A Pending lead's place in the queue follows its business line and priority.
+pub fn requeue_position(client: &mut SpiClient<'_>, lead: &str, business_line_id: i32, priority: i16) {
+    MOVE_IN_QUEUE
+        .run(client, &[lead.into(), business_line_id.into(), priority.into()])
+        .or_raise("moving the lead in the queue");
 }
 
 static SET_SELLER_ACTIVE: Statement = Statement {

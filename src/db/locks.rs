@@ -40,6 +40,14 @@ pub fn lock_all_business_lines(client: &mut SpiClient<'_>) {
     LOCK_ALL_BUSINESS_LINES.run(client, &[LOCK_NAMESPACE.into()]).or_raise("locking the business lines");
 }
 
+static LOCK_MAINTENANCE: Statement =
+    Statement { sql: "SELECT pg_advisory_xact_lock($1, -1)", arg_types: &[pg_sys::INT4OID] };
+
+/// maintain() runs one at a time (business line ids are positive, so -1 is free).
+pub fn lock_maintenance(client: &mut SpiClient<'_>) {
+    LOCK_MAINTENANCE.run(client, &[LOCK_NAMESPACE.into()]).or_raise("locking maintenance");
+}
+
 /// Single-lead and single-seller changes need only their own business line(s); pass them in any
 /// order, they are locked in ascending order.
 pub fn lock_business_lines(client: &mut SpiClient<'_>, business_line_ids: &[i32]) {

@@ -15,8 +15,8 @@ mod tests {
         assert_eq!(
             tables.as_deref(),
             Some(
-                "assignment_records,assignment_runs,assignment_statuses,assignments,audit_logs,business_lines,\
-                 countries,document_types,leads,round_robin_cursors,sellers"
+                "assignment_queue,assignment_records,assignment_runs,assignment_statuses,assignments,audit_logs,\
+                 audit_logs_default,business_lines,countries,document_types,leads,round_robin_cursors,seller_loads,sellers"
             )
         );
         let codes =

@@ -7,6 +7,7 @@ mod constraints;
 mod install;
 mod schedule;
 mod simulate;
+mod state;
 
 use pgrx::prelude::*;
 

@@ -11,42 +11,73 @@ pub mod lead_management {
     use pgrx::prelude::*;
     use pgrx::PgSqlErrorCode;
 
-    use crate::db;
+    use crate::db::{self, changes};
     use crate::errors::raise;
 
     type TriggerResult<'a> = Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgTriggerError>;
 
-    /// AFTER INSERT/UPDATE/DELETE FOR EACH ROW on every table but audit_logs: one audit_logs row
-    /// with the old and new row images.
-    #[pg_trigger]
-    fn audit_row_change<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
-        let action = trigger.op()?;
-        let relation = trigger.relation()?;
-        db::audit::record(relation.name(), action, trigger.old(), trigger.new());
-        Ok(None)
+    /// The 0.1.0 schema attached the writing triggers FOR EACH ROW; the same functions serve it
+    /// until `ALTER EXTENSION lead_assigner UPDATE` re-attaches them per statement.
+    fn fired_per_row(trigger: &PgTrigger<'_>) -> bool {
+        trigger.level() == PgTriggerLevel::Row
     }
 
-    /// AFTER INSERT OR UPDATE FOR EACH ROW on assignments: keeps the new version in assignment_records.
+    /// AFTER INSERT, UPDATE and DELETE FOR EACH STATEMENT (one trigger per event, with its
+    /// transition tables) on every table but audit_logs: one audit_logs row per changed row with
+    /// its old and new images, all written by one statement.
     #[pg_trigger]
-    fn record_assignment_version<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
-        if let Some(version) = trigger.new() {
-            db::assignments::record_version(&version);
+    fn audit_row_change<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
+        let relation = trigger.relation()?;
+        if fired_per_row(trigger) {
+            db::audit::record(relation.name(), trigger.op()?, trigger.old(), trigger.new());
+        } else if let Some(event) = changes::Event::of(trigger) {
+            changes::with_changes(trigger, |client| changes::audit(client, &relation, event));
         }
         Ok(None)
     }
 
-    /// AFTER INSERT FOR EACH ROW on leads: a lead never exists without its (Pending) assignment.
+    /// AFTER INSERT and UPDATE FOR EACH STATEMENT on assignments: every new version goes to
+    /// assignment_records.
+    #[pg_trigger]
+    fn record_assignment_version<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
+        if fired_per_row(trigger) {
+            if let Some(version) = trigger.new() {
+                db::assignments::record_version(&version);
+            }
+        } else {
+            changes::with_changes(trigger, changes::record_versions);
+        }
+        Ok(None)
+    }
+
+    /// AFTER INSERT, UPDATE and DELETE FOR EACH STATEMENT on assignments: keeps seller_loads and
+    /// assignment_queue exact (see `db::changes::track_assignment_state`).
+    #[pg_trigger]
+    fn track_assignment_state<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
+        let relation = trigger.relation()?;
+        if let Some(event) = changes::Event::of(trigger) {
+            changes::with_changes(trigger, |client| changes::track_assignment_state(client, &relation, event));
+        }
+        Ok(None)
+    }
+
+    /// AFTER INSERT FOR EACH STATEMENT on leads: a lead never exists without its (Pending)
+    /// assignment.
     #[pg_trigger]
     fn create_pending_assignment<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
-        if let Some(lead) = trigger.new() {
-            let document_number: String = lead.get_by_name("document_number").ok().flatten().unwrap_or_else(|| {
-                raise(
-                    PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
-                    "lead without document_number",
-                    "Give every lead a document_number.",
-                )
-            });
-            db::assignments::create_pending(&document_number);
+        if fired_per_row(trigger) {
+            if let Some(lead) = trigger.new() {
+                let document_number: String = lead.get_by_name("document_number").ok().flatten().unwrap_or_else(|| {
+                    raise(
+                        PgSqlErrorCode::ERRCODE_NOT_NULL_VIOLATION,
+                        "lead without document_number",
+                        "Give every lead a document_number.",
+                    )
+                });
+                db::assignments::create_pending(&document_number);
+            }
+        } else {
+            changes::with_changes(trigger, changes::create_pending_for_new_leads);
         }
         Ok(None)
     }

@@ -21,20 +21,30 @@ fn int(row: &Row<'_>, name: &str) -> i32 {
     row.get_by_name::<i32>(name).or_raise(WHAT).unwrap_or_default()
 }
 
+fn small_int(row: &Row<'_>, name: &str) -> i16 {
+    row.get_by_name::<i16>(name).or_raise(WHAT).unwrap_or_default()
+}
+
 fn flag(row: &Row<'_>, name: &str) -> bool {
     row.get_by_name::<bool>(name).or_raise(WHAT).unwrap_or_default()
 }
 
-/// A lead moved to another business line leaves its seller (who works the old one).
+/// A lead moved to another business line leaves its seller (who works the old one); a Pending
+/// lead whose business line or priority changed takes its new place in the queue.
 pub fn lead_updated(old: &Row<'_>, new: &Row<'_>) {
     let (old_line, new_line) = (int(old, "business_line_id"), int(new, "business_line_id"));
-    if old_line == new_line {
+    let priority = small_int(new, "priority");
+    if old_line == new_line && small_int(old, "priority") == priority {
         return;
     }
+    let lead = text(new, "document_number");
     Spi::connect_mut(|client| {
         locks::lock_business_lines(client, &[old_line, new_line]);
-        let statuses = assignments::statuses(client);
-        lifecycle::requeue_lead(client, &text(new, "document_number"), statuses.pending, Some(&statuses.open));
+        lifecycle::requeue_position(client, &lead, new_line, priority);
+        if old_line != new_line {
+            let statuses = assignments::statuses(client);
+            lifecycle::requeue_lead(client, &lead, statuses.pending, Some(&statuses.open));
+        }
     });
 }
 

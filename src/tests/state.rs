@@ -1,0 +1,151 @@
+//! Derived state (seller loads, the assignment queue) kept exact by every write path; bounded
+//! reads; the per-statement audit trail; maintain().
+
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use crate::tests::{count, insert_leads, insert_seed_sellers};
+
+    /// Every invariant holds, and the maintained loads equal a recount seller by seller.
+    fn assert_state_exact(after: &str) {
+        let broken = Spi::get_one::<String>(
+            "SELECT string_agg(invariant || ': ' || violations, '; ') FROM check_invariants() WHERE violations <> 0",
+        )
+        .unwrap();
+        assert_eq!(broken, None, "after {after}");
+    }
+
+    fn load(seller: &str) -> i64 {
+        Spi::get_one_with_args::<i32>(
+            "SELECT open_leads FROM lead_management.seller_loads WHERE seller_document_number = $1",
+            &[seller.into()],
+        )
+        .unwrap()
+        .map_or(0, i64::from)
+    }
+
+    #[pg_test]
+    fn state_every_write_path_keeps_loads_and_queue_exact() {
+        insert_seed_sellers();
+        insert_leads(&[1, 2, 3], 10);
+        assert_state_exact("inserting leads");
+        assert_eq!(count("SELECT count(*) FROM lead_management.assignment_queue"), 30);
+
+        Spi::run("SELECT assign_leads()").unwrap();
+        assert_state_exact("assign_leads()");
+        assert_eq!(load("S1"), 10);
+        assert_eq!(count("SELECT count(*) FROM lead_management.assignment_queue"), 0);
+
+        for (step, sql) in [
+            ("set_assignment_status Won", "SELECT set_assignment_status('L100001', 'Won')"),
+            ("set_assignment_status In Progress", "SELECT set_assignment_status('L100002', 'In Progress')"),
+            ("set_assignment_status Pending", "SELECT set_assignment_status('L100003', 'Pending')"),
+            ("deactivate_seller", "SELECT deactivate_seller('S2')"),
+            ("activate_seller + assign", "SELECT activate_seller('S2'), assign_leads()"),
+            ("a lead moving business line", "UPDATE lead_management.leads SET business_line_id = 3 WHERE document_number = 'L100004'"),
+            ("a pending lead's priority", "UPDATE lead_management.leads SET priority = 5 WHERE document_number = 'L100003'"),
+            ("a seller deactivated by UPDATE", "UPDATE lead_management.sellers SET is_active = false WHERE document_number = 'S3'"),
+            ("a seller moving business line", "UPDATE lead_management.sellers SET business_line_id = 2, is_active = true WHERE document_number = 'S3'"),
+            ("assign again", "SELECT assign_leads()"),
+            ("a status flip while unused", "UPDATE lead_management.assignment_statuses SET occupies_capacity = true WHERE name = 'Lost'"),
+            ("moving a lead to the flipped status", "SELECT set_assignment_status('L200001', 'Lost')"),
+            ("a direct UPDATE of assignments", "UPDATE lead_management.assignments SET seller_document_number = 'S4' WHERE seller_document_number = 'S1' AND assignment_status_id = 2"),
+            ("a direct UPDATE back to Pending", "UPDATE lead_management.assignments SET seller_document_number = NULL, assigned_at = NULL, assignment_status_id = 1 WHERE lead_document_number IN ('L100005', 'L100006')"),
+            ("a direct DELETE of assignments", "DELETE FROM lead_management.assignments WHERE lead_document_number IN ('L100007', 'L100008', 'L100009')"),
+            ("a lead deleted (cascade)", "DELETE FROM lead_management.leads WHERE document_number = 'L300001'"),
+            ("a lead renamed (cascade)", "UPDATE lead_management.leads SET document_number = 'L300099' WHERE document_number = 'L300002'"),
+            ("a seller renamed (cascade)", "UPDATE lead_management.sellers SET document_number = 'S44' WHERE document_number = 'S4'"),
+        ] {
+            Spi::run(sql).unwrap_or_else(|error| panic!("{step}: {error}"));
+            assert_state_exact(step);
+        }
+        assert_eq!(load("S4"), 0, "the renamed seller's load moved with it");
+        assert!(load("S44") > 0);
+    }
+
+    #[pg_test]
+    fn state_a_full_line_costs_nothing_to_read() {
+        insert_seed_sellers();
+        // Line 2's only seller (S2, 30 slots) fills up; 170 more wait behind it.
+        insert_leads(&[2], 200);
+        Spi::run("SELECT assign_leads()").unwrap();
+        assert_eq!(load("S2"), 30);
+        insert_leads(&[1], 3);
+        Spi::run("SELECT assign_leads()").unwrap();
+        // The second run read only line 1's three leads: line 2 had no room.
+        assert_eq!(
+            count("SELECT pending_before FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1"),
+            3
+        );
+        assert_eq!(count("SELECT pending_leads FROM lead_management.pending_by_business_line WHERE business_line_id = 2"), 170);
+    }
+
+    #[pg_test]
+    fn state_higher_priority_goes_first() {
+        insert_seed_sellers();
+        Spi::run("UPDATE lead_management.sellers SET max_leads_count = 2 WHERE document_number = 'S2'").unwrap();
+        insert_leads(&[2], 5);
+        Spi::run("UPDATE lead_management.leads SET priority = 1 WHERE document_number IN ('L200004', 'L200005')").unwrap();
+        Spi::run("SELECT assign_leads()").unwrap();
+        let assigned = Spi::get_one::<String>(
+            "SELECT string_agg(lead_document_number, ',' ORDER BY lead_document_number) FROM lead_management.assignments
+             WHERE seller_document_number IS NOT NULL",
+        )
+        .unwrap();
+        assert_eq!(assigned.as_deref(), Some("L200004,L200005"));
+    }
+
+    #[pg_test]
+    fn state_one_audit_row_per_changed_row_of_a_bulk_update() {
+        insert_leads(&[1], 50);
+        let before = count("SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'leads' AND action = 'UPDATE'");
+        Spi::run("UPDATE lead_management.leads SET surname = 'Changed-' || document_number").unwrap();
+        // Each UPDATE row pairs the old and new image of the same lead.
+        assert_eq!(
+            count(
+                "SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'leads' AND action = 'UPDATE'
+                 AND old_value->>'document_number' = new_value->>'document_number'
+                 AND new_value->>'surname' = 'Changed-' || (old_value->>'document_number')"
+            ) - before,
+            50
+        );
+        // One context per statement: one transaction id and one time for all 50.
+        assert_eq!(
+            count(
+                "SELECT count(DISTINCT (changed_at, transaction_id, db_user)) FROM lead_management.audit_logs
+                 WHERE table_name = 'leads' AND action = 'UPDATE' AND new_value->>'surname' LIKE 'Changed-%'"
+            ),
+            1
+        );
+        // assignment_records gets a version per assignment, each audited too.
+        assert_eq!(count("SELECT count(*) FROM lead_management.assignment_records"), 50);
+        assert_eq!(count("SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'assignment_records'"), 50);
+    }
+
+    #[pg_test]
+    fn state_maintain_partitions_and_prunes_whole_months() {
+        // Rows of an old month sit in the DEFAULT partition until maintain() gives them a month.
+        Spi::run(
+            "INSERT INTO lead_management.audit_logs (table_name, action, new_value, changed_at)
+             SELECT 'leads', 'INSERT', '{}', now() - interval '400 days' FROM generate_series(1, 7)",
+        )
+        .unwrap();
+        insert_leads(&[1], 2);
+        let created = count("SELECT count(*) FROM maintain() WHERE action = 'created'");
+        assert!(created >= 4, "this month, two ahead and the old month: {created}");
+        assert_eq!(count("SELECT count(*) FROM lead_management.audit_logs_default"), 0);
+        assert_eq!(count("SELECT count(*) FROM maintain()"), 0, "a second call has nothing to do");
+
+        let total = count("SELECT count(*) FROM lead_management.audit_logs");
+        Spi::run("SET LOCAL lead_assigner.audit_retention = '180d'").unwrap();
+        assert_eq!(count("SELECT rows FROM maintain() WHERE action = 'dropped'"), 7);
+        // Only the old month left, logged as one PRUNE row; every newer row is still there.
+        assert_eq!(count("SELECT count(*) FROM lead_management.audit_logs"), total - 7 + 1);
+        assert_eq!(
+            count("SELECT (old_value->>'rows')::bigint FROM lead_management.audit_logs WHERE action = 'PRUNE'"),
+            7
+        );
+        assert_eq!(count("SELECT count(*) FROM lead_management.audit_logs WHERE changed_at < now() - interval '180 days'"), 0);
+    }
+}
