@@ -106,9 +106,16 @@ pub const INVARIANT_VIOLATIONS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Panics naming every broken invariant.
+/// Panics naming every broken invariant: the queries above, written independently of the
+/// extension, and every row of the extension's own check_invariants() (which also compares the
+/// maintained seller loads and queue with a recount).
 pub fn assert_invariants(client: &mut Client) {
-    let mut broken = Vec::new();
+    let mut broken: Vec<String> = client
+        .query("SELECT invariant, violations FROM check_invariants() WHERE violations <> 0", &[])
+        .unwrap_or_else(|error| panic!("check_invariants(): {}", describe(&error)))
+        .iter()
+        .map(|row| format!("check_invariants: {}: {} rows", row.get::<_, String>(0), row.get::<_, i64>(1)))
+        .collect();
     for (name, query) in INVARIANT_VIOLATIONS {
         let rows = client.query(*query, &[]).unwrap_or_else(|error| panic!("checking {name}: {error}"));
         if !rows.is_empty() {
@@ -197,6 +204,8 @@ pub const DATA_TABLES: &[&str] = &[
     "audit_logs",
     "assignment_runs",
     "round_robin_cursors",
+    "seller_loads",
+    "assignment_queue",
 ];
 
 /// Per table of [`DATA_TABLES`]: row count and an md5 over every row's text; equal fingerprints

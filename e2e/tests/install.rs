@@ -118,7 +118,8 @@ fn dump_and_restore_round_trips_every_table() {
             "{SEED_SELLERS};
              SELECT * FROM simulate_cycle(30);
              INSERT INTO lead_management.countries (name, code) VALUES ('Chile', 'CL');
-             SELECT get_status_id('Callback');"
+             SELECT get_status_id('Callback');
+             SELECT count(*) FROM maintain();"
         ))
         .expect("seed");
     let lead: String = scalar(

@@ -19,7 +19,7 @@ pub mod lead_management {
     /// The 0.1.0 schema attached the writing triggers FOR EACH ROW; the same functions serve it
     /// until `ALTER EXTENSION lead_assigner UPDATE` re-attaches them per statement.
     fn fired_per_row(trigger: &PgTrigger<'_>) -> bool {
-        trigger.level() == PgTriggerLevel::Row
+        matches!(trigger.level(), PgTriggerLevel::Row)
     }
 
     /// AFTER INSERT, UPDATE and DELETE FOR EACH STATEMENT (one trigger per event, with its
