@@ -7,12 +7,17 @@ SELECT s.document_number,
        s.is_active,
        s.max_leads_count,
        coalesce(l.open_leads, 0)::bigint AS open_leads,
-       greatest(s.max_leads_count - coalesce(l.open_leads, 0), 0)::bigint AS free_capacity
+       greatest(s.max_leads_count - coalesce(l.open_leads, 0), 0)::bigint AS free_capacity,
+       a.availability AS available_now,
+       a.assigned_last_day,
+       s.daily_cap,
+       s.weight
 FROM lead_management.sellers s
 JOIN lead_management.business_lines b USING (business_line_id)
 LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number
+LEFT JOIN seller_availability() a ON a.seller = s.document_number
 ORDER BY b.name, s.document_number;
-COMMENT ON VIEW lead_management.seller_workload IS 'Per seller: open leads (statuses that occupy capacity), capacity and free slots';
+COMMENT ON VIEW lead_management.seller_workload IS 'Per seller: open leads (statuses that occupy capacity), capacity and free slots, availability now as the rules judge it (eligible, inactive, away, outside_hours, full, daily_cap), leads assigned in the last day against the daily cap, and weight';
 
 CREATE VIEW lead_management.pending_by_business_line AS
 SELECT b.business_line_id,
@@ -30,11 +35,11 @@ COMMENT ON VIEW lead_management.pending_by_business_line IS 'Per business line: 
 
 CREATE VIEW lead_management.recent_runs AS
 SELECT run_id, kind, started_at, finished_at - started_at AS duration, strategy,
-       pending_before, eligible_sellers, assigned, generated, inserted, skipped
+       pending_before, eligible_sellers, assigned, generated, inserted, skipped, requeued
 FROM lead_management.assignment_runs
 ORDER BY run_id DESC
 LIMIT 20;
-COMMENT ON VIEW lead_management.recent_runs IS 'The last 20 assign_leads() and simulate_cycle() runs, newest first';
+COMMENT ON VIEW lead_management.recent_runs IS 'The last 20 runs (assign_leads(), simulate_cycle(), assign_on_insert), newest first';
 
 COMMENT ON FUNCTION assign_leads() IS
     'Assigns every pending lead it can to an active seller of its business line with free capacity (strategy: lead_assigner.strategy); returns how many it assigned. Safe to call from many sessions at once.';
@@ -50,6 +55,12 @@ COMMENT ON FUNCTION activate_seller(text) IS
     'Makes a seller eligible for new leads again; returns false if they already were active.';
 COMMENT ON FUNCTION start_simulation(interval) IS
     'Schedules (or reschedules) the pg_cron job lead_assigner_simulation running simulate_cycle() every interval; returns the pg_cron schedule. Sub-minute intervals need pg_cron 1.5+.';
+COMMENT ON FUNCTION preview_assignments() IS
+    'What assign_leads() would assign if called now in this session (same strategy, rules and order, same code), as (lead, seller, strategy) rows; writes nothing and takes no lock.';
+COMMENT ON FUNCTION explain_lead(text) IS
+    'Why a lead is or is not assigned: one row per seller of its business line, in the order the current strategy tries them, with eligible and a reason (eligible, inactive, full, away, outside_hours, daily_cap, excluded, already_assigned); (NULL, false, no_sellers_in_line) for a line without sellers. Read-only.';
+COMMENT ON FUNCTION seller_availability() IS
+    'Every seller''s availability now as the assignment rules judge it and its leads assigned in the last day (for the seller_workload view).';
 COMMENT ON FUNCTION check_invariants() IS
     'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads and queue equal to a recount, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book.';
 COMMENT ON FUNCTION repair_assignments() IS
@@ -84,6 +95,9 @@ REVOKE EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_i
 GRANT EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_id(text),
     set_assignment_status(text, text) TO lead_assigner_app, lead_assigner_admin;
 GRANT EXECUTE ON FUNCTION deactivate_seller(text), activate_seller(text) TO lead_assigner_admin;
+REVOKE EXECUTE ON FUNCTION preview_assignments(), explain_lead(text), seller_availability() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION preview_assignments(), explain_lead(text), seller_availability()
+    TO lead_assigner_app, lead_assigner_admin;
 REVOKE EXECUTE ON FUNCTION check_invariants(), repair_assignments(), maintain() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION check_invariants(), repair_assignments(), maintain() TO lead_assigner_admin;
 REVOKE EXECUTE ON FUNCTION start_simulation(interval), stop_simulation(), simulation_status() FROM PUBLIC;
@@ -93,7 +107,7 @@ GRANT EXECUTE ON FUNCTION simulation_status() TO lead_assigner_app, lead_assigne
 GRANT USAGE ON SCHEMA lead_management TO lead_assigner_app, lead_assigner_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA lead_management TO lead_assigner_app, lead_assigner_admin;
 GRANT INSERT, UPDATE ON lead_management.leads TO lead_assigner_app;
-GRANT INSERT, UPDATE, DELETE ON lead_management.leads, lead_management.sellers, lead_management.countries,
+GRANT INSERT, UPDATE, DELETE ON lead_management.leads, lead_management.sellers, lead_management.seller_hours, lead_management.countries,
     lead_management.document_types, lead_management.business_lines, lead_management.assignment_statuses
     TO lead_assigner_admin;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA lead_management TO lead_assigner_admin;

@@ -37,6 +37,82 @@ WHERE lower(btrim(st.name)) = 'pending';
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_loads', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_queue', '');
 
+-- Routing rules: availability, working hours, daily caps, weights, acceptance timeout.
+-- A valid IANA time zone name, or 22023 with a hint (used by the sellers.time_zone CHECK).
+CREATE FUNCTION lead_management.is_time_zone(name text) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF name IS NULL OR EXISTS (SELECT FROM pg_timezone_names WHERE pg_timezone_names.name = is_time_zone.name) THEN
+        RETURN true;
+    END IF;
+    RAISE EXCEPTION 'time zone "%" is not a known IANA time zone', name
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Use a name such as ''America/Bogota'' or ''UTC'': SELECT name FROM pg_timezone_names.';
+END
+$$;
+COMMENT ON FUNCTION lead_management.is_time_zone(text) IS 'true for a known IANA time zone name; raises 22023 with a hint otherwise';
+
+ALTER TABLE lead_management.sellers
+    ADD COLUMN away_until timestamptz,
+    ADD COLUMN time_zone text NOT NULL DEFAULT 'UTC' CONSTRAINT sellers_time_zone_valid CHECK (lead_management.is_time_zone(time_zone)),
+    ADD COLUMN daily_cap integer CONSTRAINT sellers_daily_cap_valid CHECK (daily_cap >= 0),
+    ADD COLUMN weight integer NOT NULL DEFAULT 1 CONSTRAINT sellers_weight_valid CHECK (weight BETWEEN 1 AND 100);
+COMMENT ON COLUMN lead_management.sellers.away_until IS 'Gets no new leads while now() < away_until (keeps the open ones); NULL: not away';
+COMMENT ON COLUMN lead_management.sellers.time_zone IS 'IANA time zone of the seller''s working hours (seller_hours)';
+COMMENT ON COLUMN lead_management.sellers.daily_cap IS 'At most this many leads assigned in the last 24 hours (counted by the hour), whatever their status now; NULL: no cap';
+COMMENT ON COLUMN lead_management.sellers.weight IS 'round_robin gives each seller turns in proportion to its weight (1-100)';
+
+CREATE TABLE lead_management.seller_hours (
+    seller_document_number text COLLATE "C" NOT NULL
+        REFERENCES lead_management.sellers ON UPDATE CASCADE ON DELETE CASCADE,
+    weekday smallint NOT NULL CONSTRAINT seller_hours_weekday_valid CHECK (weekday BETWEEN 1 AND 7),
+    starts_at time NOT NULL,
+    ends_at time NOT NULL,
+    CONSTRAINT seller_hours_window_valid CHECK (starts_at < ends_at),
+    CONSTRAINT seller_hours_pkey PRIMARY KEY (seller_document_number, weekday, starts_at)
+);
+COMMENT ON TABLE lead_management.seller_hours IS 'Working hours in the seller''s time_zone (ISO weekday 1 = Monday); a seller with no rows is always available, one with rows only inside one of them';
+
+ALTER TABLE lead_management.assignment_runs ADD COLUMN requeued integer NOT NULL DEFAULT 0;
+ALTER TABLE lead_management.assignment_runs DROP CONSTRAINT assignment_runs_kind_valid,
+    ADD CONSTRAINT assignment_runs_kind_valid CHECK (kind IN ('assign', 'simulate', 'insert'));
+COMMENT ON COLUMN lead_management.assignment_runs.pending_before IS 'Pending leads the run read: per business line at most as many as its sellers had room for';
+COMMENT ON COLUMN lead_management.assignment_runs.requeued IS 'Leads put back to Pending because they sat in Assigned longer than lead_assigner.accept_timeout';
+
+-- The status index now serves the status FK and the acceptance timeout (pending leads are read
+-- from assignment_queue).
+DROP INDEX lead_management.assignments_status_lead_idx;
+CREATE INDEX assignments_status_assigned_at_idx ON lead_management.assignments (assignment_status_id, assigned_at);
+
+CREATE TABLE lead_management.seller_hourly_assignments (
+    seller_document_number text COLLATE "C" NOT NULL,
+    hour timestamptz NOT NULL,
+    assigned integer NOT NULL,
+    CONSTRAINT seller_hourly_assignments_pkey PRIMARY KEY (seller_document_number, hour)
+);
+COMMENT ON TABLE lead_management.seller_hourly_assignments IS 'Derived: leads assigned per seller and hour, for daily caps (the last 25 hours are read; maintain() drops older hours)';
+
+CREATE TABLE lead_management.assignment_exclusions (
+    lead_document_number text COLLATE "C" NOT NULL
+        REFERENCES lead_management.leads ON UPDATE CASCADE ON DELETE CASCADE,
+    seller_document_number text COLLATE "C" NOT NULL
+        REFERENCES lead_management.sellers ON UPDATE CASCADE ON DELETE CASCADE,
+    excluded_at timestamptz NOT NULL,
+    CONSTRAINT assignment_exclusions_pkey PRIMARY KEY (lead_document_number, seller_document_number)
+);
+CREATE INDEX assignment_exclusions_seller_idx ON lead_management.assignment_exclusions (seller_document_number);
+COMMENT ON TABLE lead_management.assignment_exclusions IS 'A seller who let a lead sit in Assigned past lead_assigner.accept_timeout is never offered it again';
+
+-- Daily caps count from the start: the last 25 hours of history, one count per assignment.
+INSERT INTO lead_management.seller_hourly_assignments (seller_document_number, hour, assigned)
+SELECT seller_document_number, date_trunc('hour', assigned_at, 'UTC'), count(*)
+FROM (SELECT DISTINCT assignment_id, seller_document_number, assigned_at FROM lead_management.assignment_records
+      WHERE seller_document_number IS NOT NULL AND assigned_at >= now() - interval '26 hours') AS assignments_made
+GROUP BY 1, 2;
+SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hours', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hourly_assignments', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_exclusions', '');
+
 -- audit_logs becomes partitioned by month. Its rows move to the new table's DEFAULT partition
 -- (maintain() later moves them into their months); the id sequence carries on.
 ALTER EXTENSION lead_assigner DROP TABLE lead_management.audit_logs;
@@ -108,15 +184,16 @@ COMMENT ON FUNCTION lead_management.audit_row_change() IS
 COMMENT ON FUNCTION lead_management.record_assignment_version() IS
     'Trigger (Rust), per statement: copies every inserted or updated assignments row into assignment_records';
 COMMENT ON FUNCTION lead_management.create_pending_assignment() IS
-    'Trigger (Rust), per statement: gives every new lead its Pending assignments row';
+    'Trigger (Rust), per statement: gives every new lead its Pending assignments row and, with lead_assigner.assign_on_insert, assigns the statement''s leads (one run per statement)';
 COMMENT ON FUNCTION lead_management.track_assignment_state() IS
-    'Trigger (Rust), per statement: keeps seller_loads and assignment_queue equal to what assignments says';
+    'Trigger (Rust), per statement: keeps seller_loads, assignment_queue and seller_hourly_assignments equal to what assignments says';
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
     'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 
 SELECT lead_management.attach_statement_triggers(audited)
 FROM unnest(ARRAY['countries', 'document_types', 'business_lines', 'assignment_statuses', 'leads', 'sellers',
-                  'assignments', 'assignment_records', 'assignment_runs', 'round_robin_cursors']) AS audited;
+                  'seller_hours', 'assignments', 'assignment_records', 'assignment_runs', 'round_robin_cursors',
+                  'assignment_exclusions']) AS audited;
 
 CREATE TRIGGER create_pending_assignment AFTER INSERT ON lead_management.leads
     REFERENCING NEW TABLE AS new_rows
@@ -144,6 +221,35 @@ CREATE TRIGGER refuse_history_truncate BEFORE TRUNCATE ON lead_management.audit_
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.refuse_history_rewrite();
 
 -- The SQL API's new functions (as cargo pgrx generates them for 0.2.0).
+CREATE  FUNCTION "preview_assignments"() RETURNS TABLE (
+	"lead" TEXT,
+	"seller" TEXT,
+	"strategy" TEXT
+)
+STRICT STABLE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'preview_assignments_wrapper';
+CREATE  FUNCTION "explain_lead"(
+	"lead" TEXT
+) RETURNS TABLE (
+	"seller" TEXT,
+	"eligible" bool,
+	"reason" TEXT
+)
+STABLE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'explain_lead_wrapper';
+CREATE  FUNCTION "seller_availability"() RETURNS TABLE (
+	"seller" TEXT,
+	"availability" TEXT,
+	"assigned_last_day" bigint
+)
+STRICT STABLE SECURITY DEFINER PARALLEL UNSAFE
+SET search_path TO pg_catalog, pg_temp
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'seller_availability_wrapper';
 CREATE  FUNCTION "check_invariants"() RETURNS TABLE (
 	"invariant" TEXT,
 	"violations" bigint
@@ -171,12 +277,21 @@ SET search_path TO pg_catalog, pg_temp
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'maintain_wrapper';
 
+COMMENT ON FUNCTION preview_assignments() IS
+    'What assign_leads() would assign if called now in this session (same strategy, rules and order, same code), as (lead, seller, strategy) rows; writes nothing and takes no lock.';
+COMMENT ON FUNCTION explain_lead(text) IS
+    'Why a lead is or is not assigned: one row per seller of its business line, in the order the current strategy tries them, with eligible and a reason (eligible, inactive, full, away, outside_hours, daily_cap, excluded, already_assigned); (NULL, false, no_sellers_in_line) for a line without sellers. Read-only.';
+COMMENT ON FUNCTION seller_availability() IS
+    'Every seller''s availability now as the assignment rules judge it and its leads assigned in the last day (for the seller_workload view).';
 COMMENT ON FUNCTION check_invariants() IS
     'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads and queue equal to a recount, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book.';
 COMMENT ON FUNCTION repair_assignments() IS
     'After a load with triggers off: creates the missing Pending assignments and sets seller_loads and assignment_queue to a recount; returns what it changed.';
 COMMENT ON FUNCTION maintain() IS
     'Daily upkeep (pg_cron job lead_assigner_maintenance): creates audit_logs partitions for this month and the next two, moving in rows the DEFAULT partition caught, and drops whole months older than lead_assigner.audit_retention, logging each drop as a PRUNE row. Returns one row per partition created or dropped.';
+REVOKE EXECUTE ON FUNCTION preview_assignments(), explain_lead(text), seller_availability() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION preview_assignments(), explain_lead(text), seller_availability()
+    TO lead_assigner_app, lead_assigner_admin;
 REVOKE EXECUTE ON FUNCTION check_invariants(), repair_assignments(), maintain() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION check_invariants(), repair_assignments(), maintain() TO lead_assigner_admin;
 
@@ -188,11 +303,24 @@ SELECT s.document_number,
        s.is_active,
        s.max_leads_count,
        coalesce(l.open_leads, 0)::bigint AS open_leads,
-       greatest(s.max_leads_count - coalesce(l.open_leads, 0), 0)::bigint AS free_capacity
+       greatest(s.max_leads_count - coalesce(l.open_leads, 0), 0)::bigint AS free_capacity,
+       a.availability AS available_now,
+       a.assigned_last_day,
+       s.daily_cap,
+       s.weight
 FROM lead_management.sellers s
 JOIN lead_management.business_lines b USING (business_line_id)
 LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number
+LEFT JOIN seller_availability() a ON a.seller = s.document_number
 ORDER BY b.name, s.document_number;
+COMMENT ON VIEW lead_management.seller_workload IS 'Per seller: open leads (statuses that occupy capacity), capacity and free slots, availability now as the rules judge it (eligible, inactive, away, outside_hours, full, daily_cap), leads assigned in the last day against the daily cap, and weight';
+CREATE OR REPLACE VIEW lead_management.recent_runs AS
+SELECT run_id, kind, started_at, finished_at - started_at AS duration, strategy,
+       pending_before, eligible_sellers, assigned, generated, inserted, skipped, requeued
+FROM lead_management.assignment_runs
+ORDER BY run_id DESC
+LIMIT 20;
+COMMENT ON VIEW lead_management.recent_runs IS 'The last 20 runs (assign_leads(), simulate_cycle(), assign_on_insert), newest first';
 
 CREATE OR REPLACE VIEW lead_management.pending_by_business_line AS
 SELECT b.business_line_id,
@@ -208,7 +336,9 @@ FROM lead_management.business_lines b
 ORDER BY b.business_line_id;
 
 GRANT SELECT ON lead_management.seller_loads, lead_management.assignment_queue, lead_management.audit_logs,
-    lead_management.audit_logs_default TO lead_assigner_app, lead_assigner_admin;
+    lead_management.audit_logs_default, lead_management.seller_hours, lead_management.seller_hourly_assignments,
+    lead_management.assignment_exclusions TO lead_assigner_app, lead_assigner_admin;
+GRANT INSERT, UPDATE, DELETE ON lead_management.seller_hours TO lead_assigner_admin;
 
 DO $$
 BEGIN

@@ -7,6 +7,20 @@
 CREATE SCHEMA lead_management;
 COMMENT ON SCHEMA lead_management IS 'lead_assigner: leads, sellers, their assignments, history and audit trail';
 
+-- A valid IANA time zone name, or 22023 with a hint (used by the sellers.time_zone CHECK).
+CREATE FUNCTION lead_management.is_time_zone(name text) RETURNS boolean
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF name IS NULL OR EXISTS (SELECT FROM pg_timezone_names WHERE pg_timezone_names.name = is_time_zone.name) THEN
+        RETURN true;
+    END IF;
+    RAISE EXCEPTION 'time zone "%" is not a known IANA time zone', name
+        USING ERRCODE = 'invalid_parameter_value',
+              HINT = 'Use a name such as ''America/Bogota'' or ''UTC'': SELECT name FROM pg_timezone_names.';
+END
+$$;
+COMMENT ON FUNCTION lead_management.is_time_zone(text) IS 'true for a known IANA time zone name; raises 22023 with a hint otherwise';
+
 CREATE TABLE lead_management.countries (
     country_id serial PRIMARY KEY,
     name text NOT NULL CONSTRAINT countries_name_valid CHECK (btrim(name) <> '' AND length(name) <= 100),
@@ -72,11 +86,30 @@ CREATE TABLE lead_management.sellers (
     is_active boolean NOT NULL DEFAULT true,
     business_line_id integer NOT NULL REFERENCES lead_management.business_lines,
     created_at timestamptz NOT NULL DEFAULT now(),
+    away_until timestamptz,
+    time_zone text NOT NULL DEFAULT 'UTC' CONSTRAINT sellers_time_zone_valid CHECK (lead_management.is_time_zone(time_zone)),
+    daily_cap integer CONSTRAINT sellers_daily_cap_valid CHECK (daily_cap >= 0),
+    weight integer NOT NULL DEFAULT 1 CONSTRAINT sellers_weight_valid CHECK (weight BETWEEN 1 AND 100),
     CONSTRAINT sellers_email_key UNIQUE (email)
 );
 CREATE INDEX sellers_business_line_id_idx ON lead_management.sellers (business_line_id, document_number);
 COMMENT ON TABLE lead_management.sellers IS 'Sellers; each works one business line and holds at most max_leads_count open leads';
 COMMENT ON COLUMN lead_management.sellers.is_active IS 'false: gets no new leads (see deactivate_seller()), without deleting the seller';
+COMMENT ON COLUMN lead_management.sellers.away_until IS 'Gets no new leads while now() < away_until (keeps the open ones); NULL: not away';
+COMMENT ON COLUMN lead_management.sellers.time_zone IS 'IANA time zone of the seller''s working hours (seller_hours)';
+COMMENT ON COLUMN lead_management.sellers.daily_cap IS 'At most this many leads assigned in the last 24 hours (counted by the hour), whatever their status now; NULL: no cap';
+COMMENT ON COLUMN lead_management.sellers.weight IS 'round_robin gives each seller turns in proportion to its weight (1-100)';
+
+CREATE TABLE lead_management.seller_hours (
+    seller_document_number text COLLATE "C" NOT NULL
+        REFERENCES lead_management.sellers ON UPDATE CASCADE ON DELETE CASCADE,
+    weekday smallint NOT NULL CONSTRAINT seller_hours_weekday_valid CHECK (weekday BETWEEN 1 AND 7),
+    starts_at time NOT NULL,
+    ends_at time NOT NULL,
+    CONSTRAINT seller_hours_window_valid CHECK (starts_at < ends_at),
+    CONSTRAINT seller_hours_pkey PRIMARY KEY (seller_document_number, weekday, starts_at)
+);
+COMMENT ON TABLE lead_management.seller_hours IS 'Working hours in the seller''s time_zone (ISO weekday 1 = Monday); a seller with no rows is always available, one with rows only inside one of them';
 
 CREATE TABLE lead_management.assignments (
     assignment_id bigserial PRIMARY KEY,
@@ -91,8 +124,8 @@ CREATE TABLE lead_management.assignments (
 );
 -- Serves both the seller FK and the open-lead count per seller.
 CREATE INDEX assignments_seller_status_idx ON lead_management.assignments (seller_document_number, assignment_status_id);
--- Serves the status FK and "pending leads in document_number order".
-CREATE INDEX assignments_status_lead_idx ON lead_management.assignments (assignment_status_id, lead_document_number);
+-- Serves the status FK and finds the leads whose acceptance timed out without reading the others.
+CREATE INDEX assignments_status_assigned_at_idx ON lead_management.assignments (assignment_status_id, assigned_at);
 COMMENT ON TABLE lead_management.assignments IS 'The current assignment of every lead (exactly one row per lead; Pending until assigned)';
 
 CREATE TABLE lead_management.assignment_records (
@@ -133,7 +166,7 @@ COMMENT ON TABLE lead_management.audit_logs IS 'Append-only record of every inse
 
 CREATE TABLE lead_management.assignment_runs (
     run_id bigserial PRIMARY KEY,
-    kind text NOT NULL CONSTRAINT assignment_runs_kind_valid CHECK (kind IN ('assign', 'simulate')),
+    kind text NOT NULL CONSTRAINT assignment_runs_kind_valid CHECK (kind IN ('assign', 'simulate', 'insert')),
     started_at timestamptz NOT NULL,
     finished_at timestamptz NOT NULL,
     strategy text NOT NULL,
@@ -143,9 +176,12 @@ CREATE TABLE lead_management.assignment_runs (
     -- simulate_cycle() only: leads generated, inserted, and skipped as duplicates.
     generated integer,
     inserted integer,
-    skipped integer
+    skipped integer,
+    requeued integer NOT NULL DEFAULT 0
 );
 CREATE INDEX assignment_runs_started_at_idx ON lead_management.assignment_runs (started_at);
+COMMENT ON COLUMN lead_management.assignment_runs.pending_before IS 'Pending leads the run read: per business line at most as many as its sellers had room for';
+COMMENT ON COLUMN lead_management.assignment_runs.requeued IS 'Leads put back to Pending because they sat in Assigned longer than lead_assigner.accept_timeout';
 COMMENT ON TABLE lead_management.assignment_runs IS 'One row per committed assign_leads() or simulate_cycle() run (a failed run rolls back with its row; see the server log and cron.job_run_details)';
 
 CREATE TABLE lead_management.round_robin_cursors (
@@ -160,7 +196,9 @@ COMMENT ON TABLE lead_management.round_robin_cursors IS 'Where the round_robin s
 -- them with a recount; maintain() rebuilds them after a load with triggers off.
 CREATE TABLE lead_management.seller_loads (
     seller_document_number text COLLATE "C" PRIMARY KEY,
-    open_leads integer NOT NULL CONSTRAINT seller_loads_open_leads_valid CHECK (open_leads >= 0)
+    -- No CHECK (open_leads >= 0): INSERT ... ON CONFLICT checks the proposed row, which holds a
+    -- statement's (possibly negative) difference; check_invariants() compares with a recount.
+    open_leads integer NOT NULL
 );
 COMMENT ON TABLE lead_management.seller_loads IS 'Derived: per seller, the assignments in a status that occupies capacity (no row = 0)';
 
@@ -172,6 +210,25 @@ CREATE TABLE lead_management.assignment_queue (
 -- A run reads, per business line with room, the first leads in this order and no others.
 CREATE INDEX assignment_queue_order_idx ON lead_management.assignment_queue (business_line_id, priority DESC, lead_document_number);
 COMMENT ON TABLE lead_management.assignment_queue IS 'Derived: every Pending lead with its business line and priority, in the order runs take them';
+
+CREATE TABLE lead_management.seller_hourly_assignments (
+    seller_document_number text COLLATE "C" NOT NULL,
+    hour timestamptz NOT NULL,
+    assigned integer NOT NULL,
+    CONSTRAINT seller_hourly_assignments_pkey PRIMARY KEY (seller_document_number, hour)
+);
+COMMENT ON TABLE lead_management.seller_hourly_assignments IS 'Derived: leads assigned per seller and hour, for daily caps (the last 25 hours are read; maintain() drops older hours)';
+
+CREATE TABLE lead_management.assignment_exclusions (
+    lead_document_number text COLLATE "C" NOT NULL
+        REFERENCES lead_management.leads ON UPDATE CASCADE ON DELETE CASCADE,
+    seller_document_number text COLLATE "C" NOT NULL
+        REFERENCES lead_management.sellers ON UPDATE CASCADE ON DELETE CASCADE,
+    excluded_at timestamptz NOT NULL,
+    CONSTRAINT assignment_exclusions_pkey PRIMARY KEY (lead_document_number, seller_document_number)
+);
+CREATE INDEX assignment_exclusions_seller_idx ON lead_management.assignment_exclusions (seller_document_number);
+COMMENT ON TABLE lead_management.assignment_exclusions IS 'A seller who let a lead sit in Assigned past lead_assigner.accept_timeout is never offered it again';
 
 -- pg_dump backs up extension tables only when they are registered; reference tables keep only
 -- the rows a user added after install (the install script creates the first ones again).
@@ -197,3 +254,6 @@ SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_runs_run_
 SELECT pg_catalog.pg_extension_config_dump('lead_management.round_robin_cursors', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_loads', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_queue', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hours', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hourly_assignments', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_exclusions', '');

@@ -30,9 +30,9 @@ COMMENT ON FUNCTION lead_management.audit_row_change() IS
 COMMENT ON FUNCTION lead_management.record_assignment_version() IS
     'Trigger (Rust), per statement: copies every inserted or updated assignments row into assignment_records';
 COMMENT ON FUNCTION lead_management.create_pending_assignment() IS
-    'Trigger (Rust), per statement: gives every new lead its Pending assignments row';
+    'Trigger (Rust), per statement: gives every new lead its Pending assignments row and, with lead_assigner.assign_on_insert, assigns the statement''s leads (one run per statement)';
 COMMENT ON FUNCTION lead_management.track_assignment_state() IS
-    'Trigger (Rust), per statement: keeps seller_loads and assignment_queue equal to what assignments says';
+    'Trigger (Rust), per statement: keeps seller_loads, assignment_queue and seller_hourly_assignments equal to what assignments says';
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
     'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 COMMENT ON FUNCTION lead_management.refuse_history_rewrite() IS
@@ -43,7 +43,8 @@ COMMENT ON FUNCTION lead_management.refuse_history_rewrite() IS
 -- on single-event triggers, hence one trigger per event.
 SELECT lead_management.attach_statement_triggers(audited)
 FROM unnest(ARRAY['countries', 'document_types', 'business_lines', 'assignment_statuses', 'leads', 'sellers',
-                  'assignments', 'assignment_records', 'assignment_runs', 'round_robin_cursors']) AS audited;
+                  'seller_hours', 'assignments', 'assignment_records', 'assignment_runs', 'round_robin_cursors',
+                  'assignment_exclusions']) AS audited;
 
 CREATE TRIGGER create_pending_assignment AFTER INSERT ON lead_management.leads
     REFERENCING NEW TABLE AS new_rows

@@ -13,6 +13,8 @@ pub enum StrategySetting {
     Balanced,
     #[name = c"round_robin"]
     RoundRobin,
+    #[name = c"proportional"]
+    Proportional,
 }
 
 impl From<StrategySetting> for Strategy {
@@ -21,6 +23,7 @@ impl From<StrategySetting> for Strategy {
             StrategySetting::Greedy => Strategy::Greedy,
             StrategySetting::Balanced => Strategy::Balanced,
             StrategySetting::RoundRobin => Strategy::RoundRobin,
+            StrategySetting::Proportional => Strategy::Proportional,
         }
     }
 }
@@ -30,6 +33,9 @@ pub static LEADS_MIN: GucSetting<i32> = GucSetting::<i32>::new(1);
 pub static LEADS_MAX: GucSetting<i32> = GucSetting::<i32>::new(5);
 pub static MAX_LEADS_PER_CYCLE: GucSetting<i32> = GucSetting::<i32>::new(100_000);
 pub static AUDIT_RETENTION: GucSetting<i32> = GucSetting::<i32>::new(0);
+pub static ACCEPT_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(0);
+pub static NOTIFY_ASSIGNMENTS: GucSetting<bool> = GucSetting::<bool>::new(false);
+pub static ASSIGN_ON_INSERT: GucSetting<bool> = GucSetting::<bool>::new(false);
 
 /// The strategy assign_leads() uses now.
 pub fn strategy() -> Strategy {
@@ -42,7 +48,8 @@ pub fn init() {
         c"How assign_leads() picks a seller for each pending lead.",
         c"greedy: the first eligible seller in document_number order (the original behaviour). \
           balanced: the eligible seller with the most free capacity, ties by document_number. \
-          round_robin: rotate through the eligible sellers of each business line, continuing where the last run stopped.",
+          round_robin: rotate through the eligible sellers of each business line in proportion to their weight, continuing where the last run stopped. \
+          proportional: the eligible seller with the lowest (open_leads + 1) / max_leads_count, so sellers fill in proportion to their capacity.",
         &STRATEGY,
         GucContext::Userset,
         GucFlags::default(),
@@ -88,5 +95,31 @@ pub fn init() {
         i32::MAX,
         GucContext::Suset,
         GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"lead_assigner.accept_timeout",
+        c"How long a lead may stay Assigned before the next run puts it back to Pending; 0 turns it off.",
+        c"A requeued lead is never offered again to the seller who let it lapse (e.g. '15min', '2h').",
+        &ACCEPT_TIMEOUT,
+        0,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_bool_guc(
+        c"lead_assigner.notify_assignments",
+        c"Sends one lead_assigner_assignments notification per assigned lead.",
+        c"Off by default: a 100,000-lead run would send 100,000 messages. lead_assigner_runs gets one message per run either way.",
+        &NOTIFY_ASSIGNMENTS,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_bool_guc(
+        c"lead_assigner.assign_on_insert",
+        c"Assigns the leads an INSERT adds before the statement returns.",
+        c"Same engine, strategy, rules and locks as assign_leads(), for the business lines the statement touched; one run (kind insert) per statement.",
+        &ASSIGN_ON_INSERT,
+        GucContext::Userset,
+        GucFlags::default(),
     );
 }

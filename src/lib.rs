@@ -7,6 +7,7 @@ use pgrx::prelude::*;
 
 mod api;
 mod db;
+mod engine;
 mod errors;
 mod gucs;
 mod triggers;

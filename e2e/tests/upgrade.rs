@@ -92,7 +92,10 @@ fn table_columns(client: &mut Client) -> BTreeMap<String, String> {
 fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
     let database = fresh_database("upgrade_fresh");
     let mut fresh = connect(&database);
-    assert_eq!(scalar::<String>(&mut fresh, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'"), CURRENT);
+    assert_eq!(
+        scalar::<String>(&mut fresh, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'"),
+        CURRENT
+    );
 
     // The pg_cron database: jobs can only run there.
     let cron_db = cron_database();
@@ -129,7 +132,10 @@ fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
     let job = simulation_job_id(&mut client).expect("the simulation is scheduled at 0.1.0");
 
     client.batch_execute("ALTER EXTENSION lead_assigner UPDATE").expect("ALTER EXTENSION lead_assigner UPDATE");
-    assert_eq!(scalar::<String>(&mut client, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'"), CURRENT);
+    assert_eq!(
+        scalar::<String>(&mut client, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'"),
+        CURRENT
+    );
 
     let after = fingerprints(&mut client, &columns);
     let differing: Vec<_> = before.keys().filter(|table| before[*table] != after[*table]).collect();
@@ -144,11 +150,11 @@ fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
     );
 
     // The derived state was built from the 0.1.0 data, and the engine runs on it.
-    let broken: i64 = scalar(&mut client, "SELECT sum(violations) FROM check_invariants()");
+    let broken: i64 = scalar(&mut client, "SELECT sum(violations)::bigint FROM check_invariants()");
     assert_eq!(broken, 0, "invariants after the upgrade");
     assert!(scalar::<i32>(&mut client, "SELECT assign_leads()") > 0, "pending 0.1.0 leads get assigned");
     assert_eq!(scalar::<i32>(&mut client, "SELECT inserted FROM simulate_cycle(3)"), 3);
-    assert_eq!(scalar::<i64>(&mut client, "SELECT sum(violations) FROM check_invariants()"), 0);
+    assert_eq!(scalar::<i64>(&mut client, "SELECT sum(violations)::bigint FROM check_invariants()"), 0);
     assert_eq!(
         scalar::<i64>(&mut client, "SELECT count(*) FROM cron.job WHERE jobname = 'lead_assigner_maintenance'"),
         1,
@@ -158,7 +164,7 @@ fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
         scalar(&mut client, &format!("SELECT coalesce(max(runid), 0) FROM cron.job_run_details WHERE jobid = {job}"));
     eprintln!("upgrade: waiting for the simulation job scheduled at 0.1.0 to run after the upgrade (up to 150 s)");
     wait_for_succeeded_run(&mut client, job, last_run);
-    assert_eq!(scalar::<i64>(&mut client, "SELECT sum(violations) FROM check_invariants()"), 0);
+    assert_eq!(scalar::<i64>(&mut client, "SELECT sum(violations)::bigint FROM check_invariants()"), 0);
     client
         .batch_execute("SELECT stop_simulation(); SELECT cron.unschedule('lead_assigner_maintenance');")
         .expect("unschedule");

@@ -35,14 +35,16 @@ const AUDIT_MONTHS_AHEAD: i32 = 2;
 
 /// Daily upkeep (the pg_cron job lead_assigner_maintenance runs it): creates the audit_logs
 /// partitions of this month and the next two (moving in any rows the DEFAULT partition caught),
-/// then drops whole months older than lead_assigner.audit_retention, logging each drop in
-/// audit_logs. Returns one row per partition created or dropped.
+/// forgets hourly assignment counts no daily cap reads any more, then drops whole months older
+/// than lead_assigner.audit_retention, logging each drop in audit_logs. Returns one row per
+/// partition created or dropped (and one for the hourly counts, when it removed any).
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn maintain() -> TableIterator<'static, (name!(action, String), name!(partition, String), name!(rows, i64))> {
     let steps = Spi::connect_mut(|client| {
         locks::lock_maintenance(client);
         let mut steps = audit_partitions::create_ahead(client, AUDIT_MONTHS_AHEAD);
+        steps.extend(audit_partitions::forget_old_hourly_counts(client));
         let retention = gucs::AUDIT_RETENTION.get();
         if retention > 0 {
             steps.extend(audit_partitions::drop_expired(client, retention));

@@ -6,8 +6,8 @@ use lead_assigner_core::weights::CountDistribution;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
-use crate::api::AssignmentRun;
 use crate::db::leads;
+use crate::engine::{self, AssignmentRun, Lines};
 use crate::errors::raise;
 use crate::gucs;
 
@@ -55,7 +55,7 @@ fn simulate_cycle(
     let size = cycle_size(n);
     let row = Spi::connect_mut(|client| {
         // Lock first: the leads this cycle inserts and the run that assigns them belong together.
-        let run = AssignmentRun::start(client);
+        let run = AssignmentRun::start(client, Lines::All);
         let ids = leads::reference_ids(client);
         let refs = ReferenceIds {
             business_lines: &ids.business_lines,
@@ -69,7 +69,7 @@ fn simulate_cycle(
                 "Add at least one business line, country and document type to lead_management.",
             )
         });
-        let inserted = leads::insert_leads(client, &generated);
+        let inserted = engine::insert_for_this_run(|| leads::insert_leads(client, &generated));
         let counts = (generated.len() as i32, inserted as i32, (generated.len() - inserted) as i32);
         let run = run.finish(client, "simulate", Some(counts));
         (counts.0, counts.1, counts.2, run.assigned)

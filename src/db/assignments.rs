@@ -83,69 +83,130 @@ pub fn record_version(version: &PgHeapTuple<'_, AllocatedByPostgres>) {
     .or_raise("writing the assignment history row");
 }
 
-/// Per business line with room, at most `room` Pending leads in the order runs take them
-/// (priority, then document_number), as (document_number, business_line_id). A line without
-/// room is not read at all, however long its backlog.
+/// Per business line, at most `limit` Pending leads in the order runs take them (priority, then
+/// document_number), as (document_number, business_line_id, priority). A line that is not asked
+/// for is not read at all, however long its backlog.
 static READ_PENDING: Statement = Statement {
-    sql: "SELECT q.lead_document_number, q.business_line_id \
-          FROM unnest($1::int[], $2::bigint[]) AS r(business_line_id, room) \
-          CROSS JOIN LATERAL (SELECT lead_document_number, business_line_id FROM lead_management.assignment_queue q \
+    sql: "SELECT q.lead_document_number, q.business_line_id, q.priority \
+          FROM unnest($1::int[], $2::bigint[]) AS r(business_line_id, lead_limit) \
+          CROSS JOIN LATERAL (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
                               WHERE q.business_line_id = r.business_line_id \
-                              ORDER BY q.priority DESC, q.lead_document_number LIMIT r.room) q",
+                              ORDER BY q.priority DESC, q.lead_document_number LIMIT r.lead_limit) q",
     arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID],
 };
 
-pub struct PendingRow {
+/// A lead a run may assign: Pending, or (`lapsed_from`) about to be requeued because the seller
+/// it sits with let the acceptance timeout pass.
+pub struct Candidate {
     pub document_number: String,
     pub business_line_id: i32,
+    pub priority: i16,
+    pub lapsed_from: Option<String>,
 }
 
-pub fn pending(client: &mut SpiClient<'_>, room_per_line: &[(i32, i64)]) -> Vec<PendingRow> {
-    if room_per_line.is_empty() {
+pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> Vec<Candidate> {
+    if limits.is_empty() {
         return Vec::new();
     }
-    let (lines, rooms): (Vec<i32>, Vec<i64>) = room_per_line.iter().copied().unzip();
-    let rows = READ_PENDING.run(client, &[lines.into(), rooms.into()]).or_raise("reading pending leads");
-    let mut pending = Vec::with_capacity(rows.len());
-    for row in rows {
-        pending.push(PendingRow {
+    let (lines, limits): (Vec<i32>, Vec<i64>) = limits.iter().copied().unzip();
+    READ_PENDING
+        .run(client, &[lines.into(), limits.into()])
+        .or_raise("reading pending leads")
+        .map(|row| Candidate {
             document_number: row.get(1).or_raise("reading a pending lead").unwrap_or_default(),
             business_line_id: row.get(2).or_raise("reading a pending lead").unwrap_or_default(),
-        });
-    }
-    pending
+            priority: row.get(3).or_raise("reading a pending lead").unwrap_or_default(),
+            lapsed_from: None,
+        })
+        .collect()
 }
 
-/// Active sellers with room, in document_number order, with the leads they hold open now (the
-/// maintained load: one row per seller, whatever the size of the book).
-static READ_SELLERS_WITH_ROOM: Statement = Statement {
-    sql: "SELECT s.document_number, s.business_line_id, s.max_leads_count, coalesce(l.open_leads, 0)::bigint \
-          FROM lead_management.sellers s \
-          LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number \
-          WHERE s.is_active AND s.max_leads_count > coalesce(l.open_leads, 0) \
-          ORDER BY s.document_number",
+/// Per business line, the queued leads that some seller may not be offered: a run may pass
+/// over each of them, so it reads that many more.
+static EXCLUDED_PENDING_PER_LINE: Statement = Statement {
+    sql: "SELECT q.business_line_id, count(DISTINCT e.lead_document_number) \
+          FROM lead_management.assignment_exclusions e \
+          JOIN lead_management.assignment_queue q USING (lead_document_number) GROUP BY q.business_line_id",
     arg_types: &[],
 };
 
-pub struct SellerRow {
-    pub document_number: String,
-    pub business_line_id: i32,
-    pub max_leads: i64,
-    pub open_leads: i64,
+pub fn excluded_pending_per_line(client: &mut SpiClient<'_>) -> Vec<(i32, i64)> {
+    EXCLUDED_PENDING_PER_LINE
+        .run(client, &[])
+        .or_raise("counting excluded leads")
+        .map(|row| {
+            (
+                row.get(1).or_raise("counting excluded leads").unwrap_or_default(),
+                row.get(2).or_raise("counting excluded leads").unwrap_or_default(),
+            )
+        })
+        .collect()
 }
 
-pub fn sellers_with_room(client: &mut SpiClient<'_>) -> Vec<SellerRow> {
-    let rows = READ_SELLERS_WITH_ROOM.run(client, &[]).or_raise("reading seller loads");
-    let mut sellers = Vec::with_capacity(rows.len());
-    for row in rows {
-        sellers.push(SellerRow {
-            document_number: row.get(1).or_raise("reading a seller").unwrap_or_default(),
-            business_line_id: row.get(2).or_raise("reading a seller").unwrap_or_default(),
-            max_leads: row.get::<i32>(3).or_raise("reading a seller").unwrap_or_default().into(),
-            open_leads: row.get(4).or_raise("reading a seller").unwrap_or_default(),
-        });
+static READ_EXCLUSIONS: Statement = Statement {
+    sql: "SELECT lead_document_number, seller_document_number FROM lead_management.assignment_exclusions \
+          WHERE lead_document_number = ANY($1)",
+    arg_types: &[pg_sys::TEXTARRAYOID],
+};
+
+/// (lead, seller) pairs never to be offered again, for the given leads.
+pub fn exclusions(client: &mut SpiClient<'_>, leads: Vec<&str>) -> Vec<(String, String)> {
+    READ_EXCLUSIONS
+        .run(client, &[leads.into()])
+        .or_raise("reading exclusions")
+        .map(|row| {
+            (
+                row.get(1).or_raise("reading an exclusion").unwrap_or_default(),
+                row.get(2).or_raise("reading an exclusion").unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// Leads in status Assigned for longer than the acceptance timeout (`$2` seconds), through the
+/// (status, assigned_at) index: the cost follows the lapsed leads, not the book.
+static READ_LAPSED: Statement = Statement {
+    sql: "SELECT a.lead_document_number, l.business_line_id, l.priority, a.seller_document_number \
+          FROM lead_management.assignments a JOIN lead_management.leads l ON l.document_number = a.lead_document_number \
+          WHERE a.assignment_status_id = $1 AND a.assigned_at < now() - make_interval(secs => $2) \
+          ORDER BY a.lead_document_number",
+    arg_types: &[pg_sys::INT4OID, pg_sys::INT4OID],
+};
+
+pub fn lapsed(client: &mut SpiClient<'_>, statuses: &Statuses, timeout_seconds: i32) -> Vec<Candidate> {
+    READ_LAPSED
+        .run(client, &[statuses.assigned.into(), timeout_seconds.into()])
+        .or_raise("reading lapsed assignments")
+        .map(|row| Candidate {
+            document_number: row.get(1).or_raise("reading a lapsed lead").unwrap_or_default(),
+            business_line_id: row.get(2).or_raise("reading a lapsed lead").unwrap_or_default(),
+            priority: row.get(3).or_raise("reading a lapsed lead").unwrap_or_default(),
+            lapsed_from: row.get(4).or_raise("reading a lapsed lead"),
+        })
+        .collect()
+}
+
+/// Puts lapsed leads back to Pending and excludes the seller each lapsed with; only rows still
+/// Assigned to that seller move. Returns how many moved.
+static REQUEUE_LAPSED: Statement = Statement {
+    sql: "WITH lapsed AS (SELECT * FROM unnest($1::text[], $2::text[]) AS p(lead, seller)), \
+          excluded AS (INSERT INTO lead_management.assignment_exclusions (lead_document_number, seller_document_number, excluded_at) \
+                       SELECT lead, seller, now() FROM lapsed ORDER BY lead, seller ON CONFLICT DO NOTHING) \
+          UPDATE lead_management.assignments a \
+          SET assignment_status_id = $3, seller_document_number = NULL, assigned_at = NULL, updated_at = now() \
+          FROM lapsed p WHERE a.lead_document_number = p.lead AND a.seller_document_number = p.seller \
+            AND a.assignment_status_id = $4",
+    arg_types: &[pg_sys::TEXTARRAYOID, pg_sys::TEXTARRAYOID, pg_sys::INT4OID, pg_sys::INT4OID],
+};
+
+pub fn requeue_lapsed(client: &mut SpiClient<'_>, statuses: &Statuses, leads: Vec<&str>, sellers: Vec<&str>) -> usize {
+    if leads.is_empty() {
+        return 0;
     }
-    sellers
+    REQUEUE_LAPSED
+        .run(client, &[leads.into(), sellers.into(), statuses.pending.into(), statuses.assigned.into()])
+        .or_raise("requeueing lapsed assignments")
+        .len()
 }
 
 /// Writes every pair of a plan in one statement. Only rows still Pending are touched, so a lead

@@ -1,4 +1,4 @@
-//! audit_logs is partitioned by month (UTC). maintain() creates the coming months' partitions
+//! Upkeep of what only grows. audit_logs is partitioned by month (UTC). maintain() creates the coming months' partitions
 //! ahead of time, moves rows that landed in the DEFAULT partition (no monthly partition covered
 //! them yet) into their month, and drops whole months past the retention. Rows never leave one
 //! by one: a month leaves whole, and the drop is itself logged in audit_logs.
@@ -103,7 +103,10 @@ pub fn create_ahead(client: &mut SpiClient<'_>, months_ahead: i32) -> Vec<Step> 
             .or_raise("attaching an audit partition");
         client
             .update(
-                &format!("COMMENT ON TABLE {partition} IS 'Audit rows of {} (UTC), created by maintain()'", month.suffix),
+                &format!(
+                    "COMMENT ON TABLE {partition} IS 'Audit rows of {} (UTC), created by maintain()'",
+                    month.suffix
+                ),
                 None,
                 &[],
             )
@@ -125,7 +128,10 @@ pub fn drop_expired(client: &mut SpiClient<'_>, retention_seconds: i32) -> Vec<S
             .get(1)
             .or_raise("counting an expired partition")
             .unwrap_or(0);
-        for ddl in [format!("ALTER TABLE lead_management.audit_logs DETACH PARTITION {partition}"), format!("DROP TABLE {partition}")] {
+        for ddl in [
+            format!("ALTER TABLE lead_management.audit_logs DETACH PARTITION {partition}"),
+            format!("DROP TABLE {partition}"),
+        ] {
             client.update(&ddl, None, &[]).or_raise("dropping an expired audit partition");
         }
         LOG_PRUNE
@@ -143,4 +149,21 @@ pub fn drop_expired(client: &mut SpiClient<'_>, retention_seconds: i32) -> Vec<S
         steps.push(("dropped".to_owned(), partition, rows));
     }
     steps
+}
+
+/// Daily caps read the last 25 hours; older buckets only take room.
+static FORGET_OLD_HOURLY_COUNTS: Statement = Statement {
+    sql: "DELETE FROM lead_management.seller_hourly_assignments WHERE hour < now() - interval '26 hours'",
+    arg_types: &[],
+};
+
+pub fn forget_old_hourly_counts(client: &mut SpiClient<'_>) -> Option<Step> {
+    let removed = FORGET_OLD_HOURLY_COUNTS.run(client, &[]).or_raise("forgetting old hourly counts").len();
+    (removed > 0).then(|| {
+        (
+            "pruned".to_owned(),
+            "lead_management.seller_hourly_assignments".to_owned(),
+            i64::try_from(removed).unwrap_or(i64::MAX),
+        )
+    })
 }

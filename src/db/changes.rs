@@ -44,9 +44,8 @@ pub fn with_changes<R>(trigger: &PgTrigger<'_>, work: impl FnOnce(&mut SpiClient
     Spi::connect_mut(|client| {
         // SAFETY: the trigger data outlives this call; PostgreSQL only reads it to register the
         // transition tables as ephemeral relations of the current SPI connection.
-        let registered = unsafe {
-            pg_sys::SPI_register_trigger_data(std::ptr::from_ref(trigger.trigger_data()).cast_mut())
-        };
+        let registered =
+            unsafe { pg_sys::SPI_register_trigger_data(std::ptr::from_ref(trigger.trigger_data()).cast_mut()) };
         if registered != pg_sys::SPI_OK_TD_REGISTER as i32 {
             crate::errors::raise(
                 pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
@@ -126,15 +125,31 @@ pub fn create_pending_for_new_leads(client: &mut SpiClient<'_>) {
     CREATE_PENDING_FOR_NEW_LEADS.run(client, &[]).or_raise("creating the Pending assignments");
 }
 
+static BUSINESS_LINES_OF_NEW_LEADS: Statement = Statement {
+    sql: "SELECT coalesce(array_agg(DISTINCT business_line_id ORDER BY business_line_id), '{}') FROM new_rows",
+    arg_types: &[],
+};
+
+pub fn business_lines_of_new_leads(client: &mut SpiClient<'_>) -> Vec<i32> {
+    BUSINESS_LINES_OF_NEW_LEADS
+        .run(client, &[])
+        .or_raise("reading the new leads' business lines")
+        .first()
+        .get(1)
+        .or_raise("reading the new leads' business lines")
+        .unwrap_or_default()
+}
+
 /// Status ids the derived-state statements need, as subqueries (planned once, read per run).
 const PENDING_STATUS: &str =
     "(SELECT assignment_status_id FROM lead_management.assignment_statuses WHERE lower(btrim(name)) = 'pending')";
 const OPEN_STATUSES: &str =
     "(SELECT assignment_status_id FROM lead_management.assignment_statuses WHERE occupies_capacity)";
 
-/// Keeps seller_loads and assignment_queue equal to what assignments says, by the difference a
-/// statement made: a lead leaves the queue when its row stops being Pending and enters when a
-/// row becomes Pending; a seller's load moves by its open rows gained minus its open rows lost.
+/// Keeps seller_loads, assignment_queue and seller_hourly_assignments equal to what assignments
+/// says, by the difference a statement made: a lead leaves the queue when its row stops being
+/// Pending and enters when a row becomes Pending; a seller's load moves by its open rows gained
+/// minus its open rows lost; a new assignment adds one to its seller's hour.
 /// One statement; sellers' rows are updated in document_number order, so two sessions never
 /// wait on each other in a cycle.
 pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
@@ -169,6 +184,24 @@ pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation,
                  FROM new_rows n JOIN lead_management.leads l ON l.document_number = n.lead_document_number \
                  WHERE n.assignment_status_id = {PENDING_STATUS} \
                  ON CONFLICT (lead_document_number) DO NOTHING)"
+            ));
+        }
+        if has_new {
+            // A new assignment (a seller and time it did not have before) counts towards the
+            // seller's daily cap in the UTC hour it was made.
+            let unchanged = if has_old {
+                " AND NOT EXISTS (SELECT FROM old_rows o WHERE o.assignment_id = n.assignment_id \
+                   AND o.seller_document_number IS NOT DISTINCT FROM n.seller_document_number \
+                   AND o.assigned_at IS NOT DISTINCT FROM n.assigned_at)"
+            } else {
+                ""
+            };
+            steps.push(format!(
+                "counted AS (INSERT INTO lead_management.seller_hourly_assignments AS h (seller_document_number, hour, assigned) \
+                 SELECT n.seller_document_number, date_trunc('hour', n.assigned_at, 'UTC'), count(*) FROM new_rows n \
+                 WHERE n.seller_document_number IS NOT NULL AND n.assigned_at IS NOT NULL{unchanged} \
+                 GROUP BY 1, 2 ORDER BY 1, 2 \
+                 ON CONFLICT (seller_document_number, hour) DO UPDATE SET assigned = h.assigned + excluded.assigned)"
             ));
         }
         let mut deltas = Vec::new();

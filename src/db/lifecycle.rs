@@ -63,6 +63,18 @@ pub fn lead_business_line(client: &mut SpiClient<'_>, lead: &str) -> Option<i32>
         .or_raise("reading the lead")
 }
 
+static LEAD_HOLDER: Statement = Statement {
+    sql: "SELECT seller_document_number FROM lead_management.assignments WHERE lead_document_number = $1",
+    arg_types: &[pg_sys::TEXTOID],
+};
+
+/// The seller the lead is assigned to now, whatever the status.
+pub fn lead_holder(client: &mut SpiClient<'_>, lead: &str) -> Option<String> {
+    first_row(LEAD_HOLDER.run(client, &[lead.into()]).or_raise("looking up the assignment"))?
+        .get(1)
+        .or_raise("reading the assignment")
+}
+
 static SELLER_BUSINESS_LINE: Statement = Statement {
     sql: "SELECT business_line_id FROM lead_management.sellers WHERE document_number = $1",
     arg_types: &[pg_sys::TEXTOID],

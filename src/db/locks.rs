@@ -22,10 +22,15 @@ static LOCK_BUSINESS_LINE: Statement =
     Statement { sql: "SELECT pg_advisory_xact_lock($1, $2)", arg_types: &[pg_sys::INT4OID, pg_sys::INT4OID] };
 
 /// Under REPEATABLE READ or SERIALIZABLE every statement sees the snapshot taken at the start of
-/// the transaction, before the lock: capacity read from it could be stale, so refuse.
-fn refuse_transaction_snapshot() {
+/// the transaction, before any lock it takes.
+pub fn snapshot_is_transaction_wide() -> bool {
     // SAFETY: reads a backend-local global.
-    if unsafe { pg_sys::XactIsoLevel } >= pg_sys::XACT_REPEATABLE_READ as i32 {
+    unsafe { pg_sys::XactIsoLevel >= pg_sys::XACT_REPEATABLE_READ as i32 }
+}
+
+/// Capacity read from a transaction-wide snapshot could be stale, so refuse.
+fn refuse_transaction_snapshot() {
+    if snapshot_is_transaction_wide() {
         raise(
             PgSqlErrorCode::ERRCODE_ACTIVE_SQL_TRANSACTION,
             "lead_assigner changes assignments only in READ COMMITTED transactions",

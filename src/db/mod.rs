@@ -10,7 +10,7 @@ pub mod leads;
 pub mod lifecycle;
 pub mod locks;
 pub mod runs;
-
+pub mod sellers;
 
 use std::cell::RefCell;
 use std::collections::HashMap;

@@ -152,7 +152,7 @@ mod tests {
         assert_eq!(count("SELECT pending_rows_created FROM repair_assignments()"), 5);
         assert_eq!(assign(), 5);
         assert_eq!(count("SELECT count(*) FROM lead_management.assignments"), 5);
-        assert_eq!(count("SELECT sum(violations) FROM check_invariants()"), 0);
+        assert_eq!(count("SELECT sum(violations)::bigint FROM check_invariants()"), 0);
     }
 
     #[pg_test]

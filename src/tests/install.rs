@@ -15,8 +15,9 @@ mod tests {
         assert_eq!(
             tables.as_deref(),
             Some(
-                "assignment_queue,assignment_records,assignment_runs,assignment_statuses,assignments,audit_logs,\
-                 audit_logs_default,business_lines,countries,document_types,leads,round_robin_cursors,seller_loads,sellers"
+                "assignment_exclusions,assignment_queue,assignment_records,assignment_runs,assignment_statuses,assignments,\
+                 audit_logs,audit_logs_default,business_lines,countries,document_types,leads,round_robin_cursors,\
+                 seller_hourly_assignments,seller_hours,seller_loads,sellers"
             )
         );
         let codes =

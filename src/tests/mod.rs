@@ -5,6 +5,7 @@ mod assign;
 mod audit;
 mod constraints;
 mod install;
+mod rules;
 mod schedule;
 mod simulate;
 mod state;

@@ -52,7 +52,9 @@ mod tests {
             ("moving a lead to the flipped status", "SELECT set_assignment_status('L200001', 'Lost')"),
             ("a direct UPDATE of assignments", "UPDATE lead_management.assignments SET seller_document_number = 'S4' WHERE seller_document_number = 'S1' AND assignment_status_id = 2"),
             ("a direct UPDATE back to Pending", "UPDATE lead_management.assignments SET seller_document_number = NULL, assigned_at = NULL, assignment_status_id = 1 WHERE lead_document_number IN ('L100005', 'L100006')"),
-            ("a direct DELETE of assignments", "DELETE FROM lead_management.assignments WHERE lead_document_number IN ('L100007', 'L100008', 'L100009')"),
+            // Then the leads too: a lead without its assignment breaks an invariant of its own.
+            ("a direct DELETE of assignments", "DELETE FROM lead_management.assignments WHERE lead_document_number IN ('L100007', 'L100008', 'L100009');
+              DELETE FROM lead_management.leads WHERE document_number IN ('L100007', 'L100008', 'L100009')"),
             ("a lead deleted (cascade)", "DELETE FROM lead_management.leads WHERE document_number = 'L300001'"),
             ("a lead renamed (cascade)", "UPDATE lead_management.leads SET document_number = 'L300099' WHERE document_number = 'L300002'"),
             ("a seller renamed (cascade)", "UPDATE lead_management.sellers SET document_number = 'S44' WHERE document_number = 'S4'"),
@@ -74,11 +76,11 @@ mod tests {
         insert_leads(&[1], 3);
         Spi::run("SELECT assign_leads()").unwrap();
         // The second run read only line 1's three leads: line 2 had no room.
+        assert_eq!(count("SELECT pending_before FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1"), 3);
         assert_eq!(
-            count("SELECT pending_before FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1"),
-            3
+            count("SELECT pending_leads FROM lead_management.pending_by_business_line WHERE business_line_id = 2"),
+            170
         );
-        assert_eq!(count("SELECT pending_leads FROM lead_management.pending_by_business_line WHERE business_line_id = 2"), 170);
     }
 
     #[pg_test]
@@ -86,7 +88,8 @@ mod tests {
         insert_seed_sellers();
         Spi::run("UPDATE lead_management.sellers SET max_leads_count = 2 WHERE document_number = 'S2'").unwrap();
         insert_leads(&[2], 5);
-        Spi::run("UPDATE lead_management.leads SET priority = 1 WHERE document_number IN ('L200004', 'L200005')").unwrap();
+        Spi::run("UPDATE lead_management.leads SET priority = 1 WHERE document_number IN ('L200004', 'L200005')")
+            .unwrap();
         Spi::run("SELECT assign_leads()").unwrap();
         let assigned = Spi::get_one::<String>(
             "SELECT string_agg(lead_document_number, ',' ORDER BY lead_document_number) FROM lead_management.assignments
@@ -99,7 +102,8 @@ mod tests {
     #[pg_test]
     fn state_one_audit_row_per_changed_row_of_a_bulk_update() {
         insert_leads(&[1], 50);
-        let before = count("SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'leads' AND action = 'UPDATE'");
+        let before =
+            count("SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'leads' AND action = 'UPDATE'");
         Spi::run("UPDATE lead_management.leads SET surname = 'Changed-' || document_number").unwrap();
         // Each UPDATE row pairs the old and new image of the same lead.
         assert_eq!(
@@ -120,7 +124,10 @@ mod tests {
         );
         // assignment_records gets a version per assignment, each audited too.
         assert_eq!(count("SELECT count(*) FROM lead_management.assignment_records"), 50);
-        assert_eq!(count("SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'assignment_records'"), 50);
+        assert_eq!(
+            count("SELECT count(*) FROM lead_management.audit_logs WHERE table_name = 'assignment_records'"),
+            50
+        );
     }
 
     #[pg_test]
@@ -146,6 +153,9 @@ mod tests {
             count("SELECT (old_value->>'rows')::bigint FROM lead_management.audit_logs WHERE action = 'PRUNE'"),
             7
         );
-        assert_eq!(count("SELECT count(*) FROM lead_management.audit_logs WHERE changed_at < now() - interval '180 days'"), 0);
+        assert_eq!(
+            count("SELECT count(*) FROM lead_management.audit_logs WHERE changed_at < now() - interval '180 days'"),
+            0
+        );
     }
 }

@@ -12,6 +12,7 @@ pub mod lead_management {
     use pgrx::PgSqlErrorCode;
 
     use crate::db::{self, changes};
+    use crate::engine::{self, AssignmentRun, Lines};
     use crate::errors::raise;
 
     type TriggerResult<'a> = Result<Option<PgHeapTuple<'a, AllocatedByPostgres>>, PgTriggerError>;
@@ -62,7 +63,7 @@ pub mod lead_management {
     }
 
     /// AFTER INSERT FOR EACH STATEMENT on leads: a lead never exists without its (Pending)
-    /// assignment.
+    /// assignment; with lead_assigner.assign_on_insert the statement's leads are also assigned.
     #[pg_trigger]
     fn create_pending_assignment<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
         if fired_per_row(trigger) {
@@ -77,7 +78,15 @@ pub mod lead_management {
                 db::assignments::create_pending(&document_number);
             }
         } else {
-            changes::with_changes(trigger, changes::create_pending_for_new_leads);
+            changes::with_changes(trigger, |client| {
+                changes::create_pending_for_new_leads(client);
+                // lead_assigner.assign_on_insert: one run for the whole statement, locking only
+                // the business lines it touched.
+                if engine::routes_on_insert() {
+                    let lines = changes::business_lines_of_new_leads(client);
+                    AssignmentRun::start(client, Lines::Only(lines)).finish(client, "insert", None);
+                }
+            });
         }
         Ok(None)
     }
