@@ -1,7 +1,7 @@
 //! simulate_cycle(): insert realistic random leads, skip duplicates, then assign — atomically,
 //! since it all runs inside the caller's statement.
 
-use lead_assigner_core::generate::{generate_leads, ReferenceIds};
+use lead_assigner_core::generate::generate_leads;
 use lead_assigner_core::weights::CountDistribution;
 use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
@@ -56,12 +56,7 @@ fn simulate_cycle(
     let row = Spi::connect_mut(|client| {
         // Lock first: the leads this cycle inserts and the run that assigns them belong together.
         let run = AssignmentRun::start(client, Lines::All);
-        let ids = leads::reference_ids(client);
-        let refs = ReferenceIds {
-            business_lines: &ids.business_lines,
-            countries: &ids.countries,
-            document_types: &ids.document_types,
-        };
+        let refs = leads::references(client);
         let generated = generate_leads(&mut rand::thread_rng(), size, &refs).unwrap_or_else(|error| {
             raise(
                 PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

@@ -1,29 +1,35 @@
-//! Simulator I/O: the reference ids leads may point at, and one INSERT for a whole batch.
+//! Simulator I/O: the reference rows leads may point at, and one INSERT for a whole batch.
 
-use lead_assigner_core::generate::GeneratedLead;
+use lead_assigner_core::generate::{Country, DocumentType, GeneratedLead, References};
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
 
 use super::Statement;
 use crate::errors::OrRaise;
 
-pub struct ReferenceIdLists {
-    pub business_lines: Vec<i32>,
-    pub countries: Vec<i32>,
-    pub document_types: Vec<i32>,
-}
-
-static READ_REFERENCE_IDS: Statement = Statement {
+/// Countries come with their ISO code and document types with their name: the generator picks
+/// names, phones and document types by them.
+static READ_REFERENCES: Statement = Statement {
     sql: "SELECT (SELECT coalesce(array_agg(business_line_id ORDER BY business_line_id), '{}') FROM lead_management.business_lines), \
-                 (SELECT coalesce(array_agg(country_id ORDER BY country_id), '{}') FROM lead_management.countries), \
-                 (SELECT coalesce(array_agg(document_type_id ORDER BY document_type_id), '{}') FROM lead_management.document_types)",
+                 countries.ids, countries.codes, document_types.ids, document_types.names \
+          FROM (SELECT coalesce(array_agg(country_id ORDER BY country_id), '{}') AS ids, \
+                       coalesce(array_agg(code ORDER BY country_id), '{}') AS codes \
+                FROM lead_management.countries) AS countries, \
+               (SELECT coalesce(array_agg(document_type_id ORDER BY document_type_id), '{}') AS ids, \
+                       coalesce(array_agg(name ORDER BY document_type_id), '{}') AS names \
+                FROM lead_management.document_types) AS document_types",
     arg_types: &[],
 };
 
-pub fn reference_ids(client: &mut SpiClient<'_>) -> ReferenceIdLists {
-    let row = READ_REFERENCE_IDS.run(client, &[]).or_raise("reading reference ids").first();
-    let ids = |column| -> Vec<i32> { row.get(column).or_raise("reading reference ids").unwrap_or_default() };
-    ReferenceIdLists { business_lines: ids(1), countries: ids(2), document_types: ids(3) }
+pub fn references(client: &mut SpiClient<'_>) -> References {
+    let row = READ_REFERENCES.run(client, &[]).or_raise("reading reference rows").first();
+    let ids = |column| -> Vec<i32> { row.get(column).or_raise("reading reference rows").unwrap_or_default() };
+    let texts = |column| -> Vec<String> { row.get(column).or_raise("reading reference rows").unwrap_or_default() };
+    References {
+        business_lines: ids(1),
+        countries: ids(2).into_iter().zip(texts(3)).map(|(id, code)| Country { id, code }).collect(),
+        document_types: ids(4).into_iter().zip(texts(5)).map(|(id, name)| DocumentType { id, name }).collect(),
+    }
 }
 
 /// Duplicates (document number or email already present, or twice in the batch) are skipped.

@@ -37,6 +37,32 @@ mod tests {
     }
 
     #[pg_test]
+    fn simulate_leads_match_their_country() {
+        // A country users added, which the generator has no profile for.
+        Spi::run("INSERT INTO lead_management.countries (name, code) VALUES ('Argentina', 'AR')").unwrap();
+        let (generated, inserted, ..) = cycle("SELECT * FROM simulate_cycle(600)");
+        assert_eq!(generated, 600);
+        assert_eq!(count("SELECT count(DISTINCT country_id) FROM lead_management.leads"), 6);
+        let mismatched = |condition: &str| {
+            count(&format!(
+                "SELECT count(*) FROM lead_management.leads JOIN lead_management.countries USING (country_id) \
+                 JOIN lead_management.document_types USING (document_type_id) WHERE {condition}"
+            ))
+        };
+        // E.164 with the country's calling code (Colombia: mobiles, 3xx); the fallback is +1.
+        let calling_code = "CASE code WHEN 'MX' THEN '52' WHEN 'CO' THEN '573' WHEN 'BR' THEN '55' ELSE '1' END";
+        assert_eq!(mismatched(&format!("phone !~ ('^\\+' || {calling_code} || '[0-9]+$')")), 0);
+        assert_eq!(mismatched("length(phone) NOT IN (12, 13, 14)"), 0);
+        // No national identity card in the US or Canada.
+        assert_eq!(mismatched("code IN ('US', 'CA') AND document_types.name = 'National ID'"), 0);
+        assert_eq!(mismatched("code IN ('MX', 'CO') AND document_types.name = 'Driver License'"), 0);
+        // Accented names are kept; emails are their ASCII letters.
+        assert_eq!(mismatched("email !~ '^[a-z]+\\.[a-z]+\\.[1-9][0-9]{9}@example\\.com$'"), 0);
+        assert!(count("SELECT count(*) FROM lead_management.leads WHERE surname ~ '[^A-Za-z]'") > 0);
+        assert_eq!(count("SELECT count(*) FROM lead_management.leads"), i64::from(inserted));
+    }
+
+    #[pg_test]
     fn simulate_zero_inserts_nothing_and_still_assigns() {
         // Pending leads from before any seller existed.
         insert_leads(&[2], 3);
