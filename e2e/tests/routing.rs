@@ -8,6 +8,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use lead_assigner_e2e::*;
+use postgres::fallible_iterator::FallibleIterator;
 use rand::Rng;
 
 /// Twelve sellers over the four business lines with 3 to 8 slots each.
@@ -31,11 +32,13 @@ fn insert_leads(client: &mut Client, tag: &str, count: i32, line: i32) -> u64 {
 fn received(listener: &mut Client) -> Vec<(String, serde_json::Value)> {
     // Reading a result makes the client take in the notifications sent meanwhile.
     listener.batch_execute("SELECT 1").expect("poll");
-    listener
-        .notifications()
-        .iter()
-        .map(|n| (n.channel().to_owned(), serde_json::from_str(n.payload()).expect("a JSON payload")))
-        .collect()
+    let mut messages = Vec::new();
+    let mut notifications = listener.notifications();
+    let mut pending = notifications.iter();
+    while let Some(message) = pending.next().expect("reading notifications") {
+        messages.push((message.channel().to_owned(), serde_json::from_str(message.payload()).expect("a JSON payload")));
+    }
+    messages
 }
 
 #[test]
