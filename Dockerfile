@@ -36,13 +36,14 @@ COPY --chmod=0755 docker/init-lead-assigner.sh /docker-entrypoint-initdb.d/10-le
 ENV POSTGRES_DB=lead_management \
     SIMULATION_INTERVAL="10 seconds"
 
-# pg_cron must be preloaded, and it schedules jobs in one database: POSTGRES_DB. The entrypoint
+# pg_cron must be preloaded (lead_assigner too: its settings then exist and are checked from the
+# start), and pg_cron schedules jobs in one database: POSTGRES_DB. The entrypoint
 # passes these options to the temporary server that runs the init script too. Background workers
 # run the jobs without a libpq connection (no password needed). docker-compose.yml sets the same
 # options with cron.database_name=${POSTGRES_DB}; with `docker run -e POSTGRES_DB=other`, pass
 # the command again with cron.database_name=other.
 CMD ["postgres", \
-     "-c", "shared_preload_libraries=pg_cron", \
+     "-c", "shared_preload_libraries=pg_cron,lead_assigner", \
      "-c", "cron.database_name=lead_management", \
      "-c", "cron.use_background_workers=on", \
      "-c", "max_worker_processes=32"]

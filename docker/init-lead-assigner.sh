@@ -15,7 +15,7 @@ say() { printf 'lead_assigner init: %s\n' "$*"; }
 
 cron_db=$("${psql_db[@]}" -tAc "SELECT coalesce(current_setting('cron.database_name', true), '')")
 if [ -z "$cron_db" ]; then
-  say "error: pg_cron is not preloaded; start the server with -c shared_preload_libraries=pg_cron -c cron.database_name=$db" >&2
+  say "error: pg_cron is not preloaded; start the server with -c shared_preload_libraries=pg_cron,lead_assigner -c cron.database_name=$db" >&2
   exit 1
 fi
 if [ "$cron_db" != "$db" ]; then

@@ -11,6 +11,7 @@ use pgrx::PgSqlErrorCode;
 
 use crate::db::first_row;
 use crate::errors::{raise, OrRaise};
+use crate::gucs;
 
 const JOB_NAME: &str = "lead_assigner_simulation";
 const JOB_COMMAND: &str = "SELECT public.simulate_cycle()";
@@ -34,6 +35,7 @@ fn pg_cron_version(client: &mut SpiClient<'_>) -> String {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn start_simulation(every: default!(Option<Interval>, "'10 seconds'")) -> String {
+    gucs::refuse_rejected_values();
     let every = every.unwrap_or_else(|| {
         raise(
             PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
@@ -83,6 +85,7 @@ fn interval_seconds(every: Interval) -> i64 {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn stop_simulation() -> bool {
+    gucs::refuse_rejected_values();
     Spi::connect_mut(|client| {
         pg_cron_version(client);
         let unscheduled = client

@@ -6,6 +6,7 @@ mod audit;
 mod constraints;
 mod install;
 mod schedule;
+mod settings;
 mod simulate;
 
 use pgrx::prelude::*;
