@@ -55,7 +55,9 @@ COMMENT ON FUNCTION deactivate_seller(text) IS
 COMMENT ON FUNCTION activate_seller(text) IS
     'Makes a seller eligible for new leads again; returns false if they already were active.';
 COMMENT ON FUNCTION start_simulation(interval) IS
-    'Schedules (or reschedules) the pg_cron job lead_assigner_simulation running simulate_cycle() every interval; returns the pg_cron schedule. Sub-minute intervals need pg_cron 1.5+.';
+    'Schedules (or reschedules) the pg_cron job lead_assigner_simulation running simulate_cycle() every interval; returns the pg_cron schedule. Sub-minute intervals need pg_cron 1.5+. Admin role (lead_assigner_admin) only.';
+COMMENT ON FUNCTION start_simulation() IS
+    'start_simulation(interval) at the finest interval the installed pg_cron supports (10 seconds on pg_cron 1.5+, 1 minute on 1.4), named in a NOTICE. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION stop_simulation() IS
     'Unschedules the pg_cron simulation job; returns whether it was scheduled.';
 COMMENT ON FUNCTION simulation_status() IS
@@ -84,8 +86,8 @@ REVOKE EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_i
 GRANT EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_id(text),
     set_assignment_status(text, text) TO lead_assigner_app, lead_assigner_admin;
 GRANT EXECUTE ON FUNCTION deactivate_seller(text), activate_seller(text) TO lead_assigner_admin;
-REVOKE EXECUTE ON FUNCTION start_simulation(interval), stop_simulation(), simulation_status() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION start_simulation(interval), stop_simulation() TO lead_assigner_admin;
+REVOKE EXECUTE ON FUNCTION start_simulation(interval), start_simulation(), stop_simulation(), simulation_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION start_simulation(interval), start_simulation(), stop_simulation() TO lead_assigner_admin;
 GRANT EXECUTE ON FUNCTION simulation_status() TO lead_assigner_app, lead_assigner_admin;
 
 GRANT USAGE ON SCHEMA lead_management TO lead_assigner_app, lead_assigner_admin;
