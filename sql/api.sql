@@ -43,25 +43,25 @@ LIMIT 20;
 COMMENT ON VIEW lead_management.recent_runs IS 'The last 20 assign_leads() and simulate_cycle() runs, newest first';
 
 COMMENT ON FUNCTION assign_leads() IS
-    'Assigns every pending lead it can to an active seller of its business line with free capacity (strategy: lead_assigner.strategy); returns how many it assigned. Safe to call from many sessions at once.';
+    'Assigns every pending lead it can to an active seller of its business line with free capacity (strategy: lead_assigner.strategy); returns how many it assigned. Safe to call from many sessions at once. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION simulate_cycle(integer) IS
-    'Inserts n realistic random leads (NULL: a weighted random count in [lead_assigner.leads_min, lead_assigner.leads_max]), skips duplicates, then runs assign_leads(); all or nothing.';
+    'Inserts n realistic random leads (NULL: a weighted random count in [lead_assigner.leads_min, lead_assigner.leads_max]), skips duplicates, then runs assign_leads(); all or nothing. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION get_status_id(text) IS
-    'Id of the named assignment status (trimmed, case-insensitive); creates it, not occupying capacity, when missing.';
+    'Id of the named assignment status (trimmed, case-insensitive); creates it, not occupying capacity, when missing. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION set_assignment_status(text, text) IS
-    'Moves a lead''s assignment to a status (e.g. In Progress, Won, Lost, Pending); statuses that do not occupy capacity free the seller''s slot. Returns the status name.';
+    'Moves a lead''s assignment to a status (e.g. In Progress, Won, Lost, Pending); statuses that do not occupy capacity free the seller''s slot. Returns the status name. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION deactivate_seller(text) IS
-    'Deactivates a seller and puts their open leads back to Pending for the next assign_leads(); returns how many.';
+    'Deactivates a seller and puts their open leads back to Pending for the next assign_leads(); returns how many. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION activate_seller(text) IS
-    'Makes a seller eligible for new leads again; returns false if they already were active.';
+    'Makes a seller eligible for new leads again; returns false if they already were active. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION start_simulation(interval) IS
     'Schedules (or reschedules) the pg_cron job lead_assigner_simulation running simulate_cycle() every interval; returns the pg_cron schedule. Sub-minute intervals need pg_cron 1.5+. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION start_simulation() IS
     'start_simulation(interval) at the finest interval the installed pg_cron supports (10 seconds on pg_cron 1.5+, 1 minute on 1.4), named in a NOTICE. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION stop_simulation() IS
-    'Unschedules the pg_cron simulation job; returns whether it was scheduled.';
+    'Unschedules the pg_cron simulation job; returns whether it was scheduled. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION simulation_status() IS
-    'Whether the simulation job is scheduled, its schedule, and how its runs went (from cron.job_run_details).';
+    'Whether the simulation job is scheduled, its schedule, and how its runs went (from cron.job_run_details). Roles: lead_assigner_app, lead_assigner_admin.';
 
 -- Roles are cluster-wide: a second database installing the extension reuses them, and two
 -- databases installing at the same moment race to create them (the loser sees 23505).

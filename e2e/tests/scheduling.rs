@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use lead_assigner_e2e::{
-    connect, cron_database, expect_sql_state, fresh_database, prepare_cron_database, scalar, simulation_job_id,
-    wait_for_succeeded_run, Client, TestRole,
+    connect, cron_database, expect_sql_state, fresh_database, prepare_cron_database, progress, scalar,
+    simulation_job_id, wait_for_succeeded_run, Client, TestRole,
 };
 
 const EVERY_MINUTE: &str = "* * * * *";
@@ -92,6 +92,10 @@ fn simulation_is_scheduled_runs_and_stops() {
     let wait: f64 = scalar(
         &mut client,
         "SELECT extract(epoch FROM date_trunc('minute', clock_timestamp()) + interval '70 seconds' - clock_timestamp())::float8",
+    );
+    progress(
+        "scheduling",
+        &format!("waiting {wait:.0} s, past the next minute boundary, to see the stopped job stay idle"),
     );
     std::thread::sleep(Duration::from_secs_f64(wait));
     assert_eq!(job_runs(&mut client, job), runs_at_stop, "no run of the job may start after stop_simulation()");
