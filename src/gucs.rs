@@ -116,6 +116,10 @@ struct SetValue {
     name: String,
     value: String,
     source: GucSource::Type,
+    /// Who set it: PostgreSQL checks the value with these, so a value a role may not set (a
+    /// superuser-only setting) is rejected too.
+    context: pg_sys::GucContext::Type,
+    role: pg_sys::Oid,
     /// Where it was set, for the error: "in this session before lead_assigner was loaded", ...
     origin: String,
 }
@@ -148,7 +152,7 @@ pub fn refuse_rejected_values() {
         Some(current) => raise(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
             format!(
-                "invalid value for setting {name}: \"{}\" ({origin}); PostgreSQL ignored it with a warning and would use \"{current}\" instead",
+                "{name} = \"{}\" ({origin}) is not in force: PostgreSQL refused it with only a warning and would use \"{current}\" instead",
                 value.value
             ),
             format!(
@@ -259,6 +263,8 @@ fn placeholders() -> Vec<SetValue> {
                 name,
                 value,
                 source: variable.source,
+                context: variable.scontext,
+                role: variable.srole,
             })
         })
         .collect()
@@ -278,23 +284,24 @@ fn current_setting(name: &str) -> Option<String> {
     (!value.is_null()).then(|| unsafe { CStr::from_ptr(value) }.to_string_lossy().into_owned())
 }
 
-/// Whether PostgreSQL accepts `value` for its setting; asks it without changing anything.
+/// Whether PostgreSQL accepts `value` for its setting from whoever set it, as it did when it
+/// applied it; asks without changing anything (0: refused, -1: valid but not applied).
 fn accepted(value: &SetValue) -> bool {
     let (Ok(name), Ok(text)) = (CString::new(value.name.as_str()), CString::new(value.value.as_str())) else {
         return false;
     };
-    // PGC_POSTMASTER: the most permissive context, so only the value itself is judged.
     unsafe {
-        pg_sys::set_config_option(
+        pg_sys::set_config_option_ext(
             name.as_ptr(),
             text.as_ptr(),
-            pg_sys::GucContext::PGC_POSTMASTER,
+            value.context,
             value.source,
+            value.role,
             pg_sys::GucAction::GUC_ACTION_SET,
             false,
             pg_sys::DEBUG5 as i32,
             false,
-        ) > 0
+        ) != 0
     }
 }
 
@@ -327,7 +334,10 @@ fn check_role_settings_once() {
                     (true, false) => GucSource::PGC_S_DATABASE,
                     (false, false) => GucSource::PGC_S_GLOBAL,
                 };
-                Some(SetValue { name, value, source, origin: origin_of_source(source).to_owned() })
+                // Checked when they were stored; applied with superuser rights (ApplySetting).
+                let context = pg_sys::GucContext::PGC_SUSET;
+                let role = pg_sys::Oid::from(pg_sys::BOOTSTRAP_SUPERUSERID);
+                Some(SetValue { name, value, source, context, role, origin: origin_of_source(source).to_owned() })
             })
             .collect()
     });

@@ -86,9 +86,26 @@ fn values_set_before_the_library_loaded_are_refused_not_ignored() {
     session.batch_execute("SET lead_assigner.strategy = 'balanced'").expect("a valid value");
     assert_eq!(scalar::<i32>(&mut session, "SELECT assign_leads()"), 0);
 
+    // A valid value set before loading applies, unremarked.
+    let mut session = server.connect();
+    session.batch_execute("SET lead_assigner.strategy = 'round_robin'").expect("a placeholder");
+    assert_eq!(scalar::<i32>(&mut session, "SELECT assign_leads()"), 0);
+    assert_eq!(scalar::<String>(&mut session, "SHOW lead_assigner.strategy"), "round_robin");
+
     let mut session = server.connect();
     session.batch_execute("SET lead_assigner.leads_min = -3").expect("a placeholder takes any value");
     assert_refused(&mut session, "SELECT * FROM simulate_cycle()", "lead_assigner.leads_min");
+
+    // A superuser-only setting a role may not set: refused when applied, so refused here too.
+    let mut superuser = server.connect();
+    superuser
+        .batch_execute("DROP ROLE IF EXISTS settings_app; CREATE ROLE settings_app LOGIN IN ROLE lead_assigner_app")
+        .unwrap();
+    let mut app =
+        Client::connect(&format!("host=127.0.0.1 port={} user=settings_app dbname={DATABASE}", server.port), NoTls)
+            .expect("connect as the app role");
+    app.batch_execute("SET lead_assigner.max_leads_per_cycle = 1000000").expect("a placeholder takes any value");
+    assert_refused(&mut app, "SELECT * FROM simulate_cycle(1)", "lead_assigner.max_leads_per_cycle");
 
     // A misspelt name set before loading, then refused by the reserved prefix after it.
     let mut session = server.connect();
@@ -103,6 +120,8 @@ fn values_set_before_the_library_loaded_are_refused_not_ignored() {
         .batch_execute(&format!("ALTER DATABASE {DATABASE} SET lead_assigner.leads_max = 'many'"))
         .expect("a placeholder takes any value");
     assert_refused(&mut server.connect(), "SELECT * FROM simulate_cycle()", "lead_assigner.leads_max");
+    server.connect().batch_execute(&format!("ALTER DATABASE {DATABASE} SET lead_assigner.leads_max = 3")).unwrap();
+    assert_eq!(scalar::<i32>(&mut server.connect(), "SELECT assign_leads()"), 0, "a valid database value");
     server.connect().batch_execute(&format!("ALTER DATABASE {DATABASE} RESET lead_assigner.leads_max")).unwrap();
     assert_eq!(scalar::<i32>(&mut server.connect(), "SELECT assign_leads()"), 0);
 

@@ -29,4 +29,16 @@ mod tests {
         Spi::run("SET LOCAL lead_assigner.strategy = 'balanced'").unwrap();
         assert_eq!(Spi::get_one::<i32>("SELECT assign_leads()").unwrap(), Some(0));
     }
+
+    /// Valid database settings pass the same check.
+    #[pg_test]
+    fn a_valid_database_setting_is_accepted() {
+        Spi::run(
+            "INSERT INTO pg_db_role_setting
+             SELECT oid, 0, '{lead_assigner.strategy=balanced,lead_assigner.leads_min=2}'
+             FROM pg_database WHERE datname = current_database()",
+        )
+        .unwrap();
+        assert_eq!(Spi::get_one::<i32>("SELECT assign_leads()").unwrap(), Some(0));
+    }
 }
