@@ -2,9 +2,13 @@
 # first start. `docker compose up --build` (see docker-compose.yml and .env.example) or:
 #   docker build -t lead-assigner . && docker run -e POSTGRES_PASSWORD=... -p 5432:5432 lead-assigner
 
+# The official image, pinned to the PostgreSQL minor the tests run against (Debian 12's 15.20), so
+# a rebuild gets the same server; --build-arg POSTGRES_IMAGE=... picks another.
+ARG POSTGRES_IMAGE=postgres:15.20-bookworm
+
 # Build stage: the same scripts/setup as CI (apt packages incl. postgresql-server-dev-15, rustup
 # when cargo is missing, cargo-pgrx, cargo pgrx init), then `cargo pgrx package`.
-FROM postgres:15-bookworm AS build
+FROM ${POSTGRES_IMAGE} AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # scripts/setup installs Rust with rustup into /root/.cargo when cargo is missing.
 ENV PATH=/root/.cargo/bin:$PATH
@@ -17,7 +21,7 @@ RUN cargo pgrx package --pg-config /usr/lib/postgresql/15/bin/pg_config \
     && find target/release/lead_assigner-pg15 -type f
 
 # Runtime stage: the official image plus pg_cron and the packaged extension files only.
-FROM postgres:15-bookworm
+FROM ${POSTGRES_IMAGE}
 # postgresql-15-cron comes from the image's PGDG repository (pg_cron 1.6: sub-minute schedules);
 # its version follows the image's repository, like scripts/setup's packages.
 # hadolint ignore=DL3008
@@ -29,20 +33,24 @@ COPY --from=build /src/target/release/lead_assigner-pg15/usr/share/postgresql/15
 # The init script loads the sellers itself, after CREATE EXTENSION: keep the SQL out of
 # /docker-entrypoint-initdb.d, where the entrypoint would run it on its own.
 COPY scripts/demo-sellers.sql /usr/share/lead_assigner/demo-sellers.sql
-COPY --chmod=0755 docker/init-lead-assigner.sh /docker-entrypoint-initdb.d/10-lead-assigner.sh
+# Plain COPY keeps the executable bit the file has in git (COPY --chmod needs BuildKit, which
+# Debian's docker.io / docker-compose 1.x do not use by default).
+COPY docker/init-lead-assigner.sh /docker-entrypoint-initdb.d/10-lead-assigner.sh
 
-# Read by the init script on first start (empty data directory). LEADS_MIN / LEADS_MAX: unset
-# keeps the extension's defaults (1 and 5 leads per cycle).
+# Read by the init script on first start (empty data directory). SIMULATION_INTERVAL empty: the
+# finest interval the image's pg_cron supports (10 seconds with PGDG's pg_cron 1.6). LEADS_MIN /
+# LEADS_MAX: unset keeps the extension's defaults (1 and 5 leads per cycle).
 ENV POSTGRES_DB=lead_management \
-    SIMULATION_INTERVAL="10 seconds"
+    SIMULATION_INTERVAL=""
 
-# pg_cron must be preloaded, and it schedules jobs in one database: POSTGRES_DB. The entrypoint
+# pg_cron must be preloaded (lead_assigner too: its settings then exist and are checked from the
+# start), and pg_cron schedules jobs in one database: POSTGRES_DB. The entrypoint
 # passes these options to the temporary server that runs the init script too. Background workers
 # run the jobs without a libpq connection (no password needed). docker-compose.yml sets the same
 # options with cron.database_name=${POSTGRES_DB}; with `docker run -e POSTGRES_DB=other`, pass
 # the command again with cron.database_name=other.
 CMD ["postgres", \
-     "-c", "shared_preload_libraries=pg_cron", \
+     "-c", "shared_preload_libraries=pg_cron,lead_assigner", \
      "-c", "cron.database_name=lead_management", \
      "-c", "cron.use_background_workers=on", \
      "-c", "max_worker_processes=32"]

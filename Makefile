@@ -3,13 +3,15 @@ PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 PGRX_TEST_DATA ?= $(shell scripts/cluster scratch pgrx-test-data)
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup install test test-unit test-pg test-e2e run psql stop reset bench lint
+.PHONY: help setup install test test-unit test-pg test-e2e run psql psql-superuser stop reset bench lint
 
 help:
 	@echo "make run        build, install, start a local cluster with the simulation (Ctrl-C stops)"
 	@echo "make test       every test tier: core unit/property, #[pg_test], end-to-end"
 	@echo "make bench      benchmark against set-based and PL/pgSQL baselines (prints ratios)"
-	@echo "make psql       psql on the local cluster     make stop / make reset   stop it / delete it"
+	@echo "make psql       psql on the local cluster as lead_admin (admin role; the audit trail is append-only)"
+	@echo "make psql-superuser   the same as postgres, for maintenance"
+	@echo "make stop / make reset   stop the local cluster / delete it"
 
 setup:
 	scripts/setup
@@ -43,6 +45,9 @@ run:
 
 psql:
 	scripts/run psql
+
+psql-superuser:
+	scripts/run psql-superuser
 
 stop:
 	scripts/run stop

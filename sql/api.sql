@@ -42,35 +42,37 @@ LIMIT 20;
 COMMENT ON VIEW lead_management.recent_runs IS 'The last 20 runs (assign_leads(), simulate_cycle(), assign_on_insert), newest first';
 
 COMMENT ON FUNCTION assign_leads() IS
-    'Assigns every pending lead it can to an active seller of its business line with free capacity (strategy: lead_assigner.strategy); returns how many it assigned. Safe to call from many sessions at once.';
+    'Assigns every pending lead it can to an active seller of its business line with free capacity (strategy: lead_assigner.strategy); returns how many it assigned. Safe to call from many sessions at once. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION simulate_cycle(integer) IS
-    'Inserts n realistic random leads (NULL: a weighted random count in [lead_assigner.leads_min, lead_assigner.leads_max]), skips duplicates, then runs assign_leads(); all or nothing.';
+    'Inserts n realistic random leads (NULL: a weighted random count in [lead_assigner.leads_min, lead_assigner.leads_max]), skips duplicates, then runs assign_leads(); all or nothing. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION get_status_id(text) IS
-    'Id of the named assignment status (trimmed, case-insensitive); creates it, not occupying capacity, when missing.';
+    'Id of the named assignment status (trimmed, case-insensitive); creates it, not occupying capacity, when missing. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION set_assignment_status(text, text) IS
-    'Moves a lead''s assignment to a status (e.g. In Progress, Won, Lost, Pending); statuses that do not occupy capacity free the seller''s slot. Returns the status name.';
+    'Moves a lead''s assignment to a status (e.g. In Progress, Won, Lost, Pending); statuses that do not occupy capacity free the seller''s slot. Returns the status name. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION deactivate_seller(text) IS
-    'Deactivates a seller and puts their open leads back to Pending for the next assign_leads(); returns how many.';
+    'Deactivates a seller and puts their open leads back to Pending for the next assign_leads(); returns how many. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION activate_seller(text) IS
-    'Makes a seller eligible for new leads again; returns false if they already were active.';
+    'Makes a seller eligible for new leads again; returns false if they already were active. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION start_simulation(interval) IS
-    'Schedules (or reschedules) the pg_cron job lead_assigner_simulation running simulate_cycle() every interval; returns the pg_cron schedule. Sub-minute intervals need pg_cron 1.5+.';
+    'Schedules (or reschedules) the pg_cron job lead_assigner_simulation running simulate_cycle() every interval; returns the pg_cron schedule. Sub-minute intervals need pg_cron 1.5+. Admin role (lead_assigner_admin) only.';
+COMMENT ON FUNCTION start_simulation() IS
+    'start_simulation(interval) at the finest interval the installed pg_cron supports (10 seconds on pg_cron 1.5+, 1 minute on 1.4), named in a NOTICE. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION preview_assignments() IS
-    'What assign_leads() would assign if called now in this session (same strategy, rules and order, same code), as (lead, seller, strategy) rows; writes nothing and takes no lock.';
+    'What assign_leads() would assign if called now in this session (same strategy, rules and order, same code), as (lead, seller, strategy) rows; writes nothing and takes no lock. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION explain_lead(text) IS
-    'Why a lead is or is not assigned: one row per seller of its business line, in the order the current strategy tries them, with eligible and a reason (eligible, inactive, full, away, outside_hours, daily_cap, excluded, already_assigned); (NULL, false, no_sellers_in_line) for a line without sellers. Read-only.';
+    'Why a lead is or is not assigned: one row per seller of its business line, in the order the current strategy tries them, with eligible and a reason (eligible, inactive, full, away, outside_hours, daily_cap, excluded, already_assigned); (NULL, false, no_sellers_in_line) for a line without sellers. Read-only. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION seller_availability() IS
-    'Every seller''s availability now as the assignment rules judge it and its leads assigned in the last day (for the seller_workload view).';
+    'Every seller''s availability now as the assignment rules judge it and its leads assigned in the last day (for the seller_workload view). Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION check_invariants() IS
-    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads and queue equal to a recount, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book.';
+    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads and queue equal to a recount, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION repair_assignments() IS
-    'After a load with triggers off: creates the missing Pending assignments and sets seller_loads and assignment_queue to a recount; returns what it changed.';
+    'After a load with triggers off: creates the missing Pending assignments and sets seller_loads and assignment_queue to a recount; returns what it changed. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION maintain() IS
-    'Daily upkeep (pg_cron job lead_assigner_maintenance): creates audit_logs partitions for this month and the next two, moving in rows the DEFAULT partition caught, and drops whole months older than lead_assigner.audit_retention, logging each drop as a PRUNE row. Returns one row per partition created or dropped.';
+    'Daily upkeep (pg_cron job lead_assigner_maintenance): creates audit_logs partitions for this month and the next two, moving in rows the DEFAULT partition caught, and drops whole months older than lead_assigner.audit_retention, logging each drop as a PRUNE row. Returns one row per partition created or dropped. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION stop_simulation() IS
-    'Unschedules the pg_cron simulation job; returns whether it was scheduled.';
+    'Unschedules the pg_cron simulation job; returns whether it was scheduled. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION simulation_status() IS
-    'Whether the simulation job is scheduled, its schedule, and how its runs went (from cron.job_run_details).';
+    'Whether the simulation job is scheduled, its schedule, and how its runs went (from cron.job_run_details). Roles: lead_assigner_app, lead_assigner_admin.';
 
 -- Roles are cluster-wide: a second database installing the extension reuses them, and two
 -- databases installing at the same moment race to create them (the loser sees 23505).
@@ -100,8 +102,8 @@ GRANT EXECUTE ON FUNCTION preview_assignments(), explain_lead(text), seller_avai
     TO lead_assigner_app, lead_assigner_admin;
 REVOKE EXECUTE ON FUNCTION check_invariants(), repair_assignments(), maintain() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION check_invariants(), repair_assignments(), maintain() TO lead_assigner_admin;
-REVOKE EXECUTE ON FUNCTION start_simulation(interval), stop_simulation(), simulation_status() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION start_simulation(interval), stop_simulation() TO lead_assigner_admin;
+REVOKE EXECUTE ON FUNCTION start_simulation(interval), start_simulation(), stop_simulation(), simulation_status() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION start_simulation(interval), start_simulation(), stop_simulation() TO lead_assigner_admin;
 GRANT EXECUTE ON FUNCTION simulation_status() TO lead_assigner_app, lead_assigner_admin;
 
 GRANT USAGE ON SCHEMA lead_management TO lead_assigner_app, lead_assigner_admin;

@@ -44,8 +44,9 @@ mod tests;
 pub mod pg_test {
     pub fn setup(_options: Vec<&str>) {}
 
+    /// Preloaded like every server the project configures: the settings exist from the start.
     #[must_use]
     pub fn postgresql_conf_options() -> Vec<&'static str> {
-        vec!["shared_preload_libraries='pg_cron'", "cron.database_name='pgrx_tests'"]
+        vec!["shared_preload_libraries='pg_cron,lead_assigner'", "cron.database_name='pgrx_tests'"]
     }
 }

@@ -48,6 +48,16 @@ pub fn cron_schedule(seconds: i64, seconds_supported: bool) -> Result<String, Sc
     }
 }
 
+/// The shortest period this pg_cron can run a job at: 10 seconds with seconds schedules (short
+/// enough to watch, long enough that cycles never overlap), else a minute.
+pub fn finest_interval_seconds(seconds_supported: bool) -> i64 {
+    if seconds_supported {
+        10
+    } else {
+        60
+    }
+}
+
 /// Whether a pg_cron version string ("1.4", "1.4-1", "1.6.4") has seconds schedules (>= 1.5).
 pub fn supports_seconds(pg_cron_version: &str) -> bool {
     let mut parts = pg_cron_version.split(|c: char| !c.is_ascii_digit()).map(|p| p.parse::<u32>().unwrap_or(0));
@@ -86,6 +96,12 @@ mod tests {
         for seconds in [61, 7 * 60, 90 * 60, 5 * 3600, 2 * 86_400] {
             assert_eq!(cron_schedule(seconds, true), Err(ScheduleError::NotExpressible { seconds }));
         }
+    }
+
+    #[test]
+    fn the_finest_interval_is_always_schedulable() {
+        assert_eq!(cron_schedule(finest_interval_seconds(true), true).unwrap(), "10 seconds");
+        assert_eq!(cron_schedule(finest_interval_seconds(false), false).unwrap(), "* * * * *");
     }
 
     #[test]

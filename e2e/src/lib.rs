@@ -274,10 +274,24 @@ pub fn simulation_job_id(client: &mut Client) -> Option<i64> {
         .map(|row| row.get(0))
 }
 
+/// Prints a progress line at once, even while libtest captures the test's output (it captures
+/// the print macros, not writes to the stderr handle): long waits must not look like a hang.
+pub fn progress(test: &str, message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "[e2e {test}] {message}");
+}
+
 /// Waits (polling every 2 s, up to 150 s: pg_cron 1.4 runs jobs on minute boundaries) for a
-/// succeeded run of `job` with a runid above `after_run`; returns that runid.
+/// succeeded run of `job` with a runid above `after_run`; returns that runid. Reports progress
+/// every 20 s.
 pub fn wait_for_succeeded_run(client: &mut Client, job: i64, after_run: i64) -> i64 {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(150);
+    let started = std::time::Instant::now();
+    let deadline = started + std::time::Duration::from_secs(150);
+    let mut next_report = started + std::time::Duration::from_secs(20);
+    progress(
+        "cron",
+        &format!("waiting up to 150 s for a pg_cron run of job {job} (pg_cron 1.4 runs on minute boundaries)"),
+    );
     loop {
         let runs = client
             .query("SELECT runid, status, return_message FROM cron.job_run_details WHERE jobid = $1 AND runid > $2 ORDER BY runid", &[&job, &after_run])
@@ -291,6 +305,10 @@ pub fn wait_for_succeeded_run(client: &mut Client, job: i64, after_run: i64) -> 
             std::time::Instant::now() < deadline,
             "no succeeded run of cron job {job} after run {after_run} within 150 s; runs seen: {seen:?}"
         );
+        if std::time::Instant::now() >= next_report {
+            progress("cron", &format!("still waiting for job {job} after {} s", started.elapsed().as_secs()));
+            next_report += std::time::Duration::from_secs(20);
+        }
         std::thread::sleep(std::time::Duration::from_secs(2));
     }
 }

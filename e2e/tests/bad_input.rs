@@ -355,21 +355,6 @@ fn injection_strings_are_stored_as_data() {
     assert_invariants(&mut client);
 }
 
-/// Custom settings are only validated once the library is loaded in the session; a value SET
-/// before that is accepted as a placeholder, then discarded (with a WARNING) when the library
-/// loads. It must never take effect.
-#[test]
-fn guc_values_set_before_the_library_loads_never_apply() {
-    let database = fresh_database("bad_input_placeholder");
-    let mut client = connect(&database);
-    client
-        .batch_execute("SET lead_assigner.leads_min = -1; SET lead_assigner.strategy = 'random'")
-        .expect("placeholders are accepted");
-    client.batch_execute(LOADED).expect("load");
-    assert_eq!(scalar::<String>(&mut client, "SHOW lead_assigner.leads_min"), "1");
-    assert_eq!(scalar::<String>(&mut client, "SHOW lead_assigner.strategy"), "greedy");
-}
-
 /// Capacity read from a REPEATABLE READ snapshot taken before the lock would be stale: reopening a
 /// closed lead then could miss leads assigned meanwhile and overfill the seller. Every function
 /// that takes the business-line locks must refuse such a transaction (25001).

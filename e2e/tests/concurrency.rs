@@ -234,6 +234,7 @@ fn stress() {
         .expect("add business lines and sellers");
     let audit_before = audit_counts(&mut client);
 
+    lead_assigner_e2e::progress("stress", &format!("{STRESS_SESSIONS} sessions for {seconds} s"));
     let deadline = Instant::now() + Duration::from_secs(seconds);
     let per_session = run_sessions(STRESS_SESSIONS, |session| stress_session(&database, session, deadline));
     let total = per_session.iter().fold(Changes::default(), Changes::add);

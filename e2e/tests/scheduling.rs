@@ -6,8 +6,8 @@
 use std::time::Duration;
 
 use lead_assigner_e2e::{
-    connect, cron_database, expect_sql_state, fresh_database, prepare_cron_database, scalar, simulation_job_id,
-    wait_for_succeeded_run, Client, TestRole,
+    connect, cron_database, expect_sql_state, fresh_database, prepare_cron_database, progress, scalar,
+    simulation_job_id, wait_for_succeeded_run, Client, TestRole,
 };
 
 const EVERY_MINUTE: &str = "* * * * *";
@@ -52,6 +52,17 @@ fn simulation_is_scheduled_runs_and_stops() {
         "a refused start_simulation() must leave the job as it was"
     );
 
+    // With no interval: the finest pg_cron 1.4 supports, and a NOTICE that says so.
+    let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut noticed = notice_collecting_client(&notices);
+    assert_eq!(scalar::<String>(&mut noticed, "SELECT start_simulation()"), EVERY_MINUTE, "start_simulation()");
+    let notices = notices.lock().expect("notices").clone();
+    assert!(
+        notices.iter().any(|notice| notice.contains("every 1 minute") && notice.contains("pg_cron 1.4")),
+        "start_simulation() must say which interval it chose: {notices:?}"
+    );
+    assert_eq!(simulation_job_id(&mut client), Some(job), "start_simulation() reschedules the same job");
+
     wait_for_succeeded_run(&mut client, job, 0);
     assert!(lead_count(&mut client) > leads_before, "a succeeded simulate_cycle() run must have inserted leads");
     let status = client
@@ -81,6 +92,10 @@ fn simulation_is_scheduled_runs_and_stops() {
     let wait: f64 = scalar(
         &mut client,
         "SELECT extract(epoch FROM date_trunc('minute', clock_timestamp()) + interval '70 seconds' - clock_timestamp())::float8",
+    );
+    progress(
+        "scheduling",
+        &format!("waiting {wait:.0} s, past the next minute boundary, to see the stopped job stay idle"),
     );
     std::thread::sleep(Duration::from_secs_f64(wait));
     assert_eq!(job_runs(&mut client, job), runs_at_stop, "no run of the job may start after stop_simulation()");
@@ -133,4 +148,17 @@ fn job_runs(client: &mut Client, job: i64) -> i64 {
         .query_one("SELECT count(*) FROM cron.job_run_details WHERE jobid = $1", &[&job])
         .expect("count the job's runs")
         .get(0)
+}
+
+/// A superuser session on the cron database that appends every NOTICE it receives to `notices`.
+fn notice_collecting_client(notices: &std::sync::Arc<std::sync::Mutex<Vec<String>>>) -> Client {
+    let notices = notices.clone();
+    postgres::Config::new()
+        .host("127.0.0.1")
+        .port(lead_assigner_e2e::port())
+        .user("postgres")
+        .dbname(&cron_database())
+        .notice_callback(move |notice| notices.lock().expect("notices").push(notice.message().to_owned()))
+        .connect(postgres::NoTls)
+        .expect("connect with a notice callback")
 }

@@ -6,6 +6,7 @@ use pgrx::PgSqlErrorCode;
 
 use crate::db::{assignments, lifecycle, locks};
 use crate::errors::raise;
+use crate::gucs;
 
 /// NULL is never a valid lead, seller or status: say so instead of silently returning NULL.
 fn required<'a>(value: Option<&'a str>, what: &str) -> &'a str {
@@ -38,6 +39,7 @@ fn unknown_seller(seller: &str) -> ! {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn get_status_id(status_name: Option<&str>) -> i32 {
+    gucs::refuse_rejected_values();
     let name = required(status_name, "status name");
     if name.trim().is_empty() {
         raise(
@@ -72,6 +74,7 @@ fn get_status_id(status_name: Option<&str>) -> i32 {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn set_assignment_status(lead_document_number: Option<&str>, status_name: Option<&str>) -> String {
+    gucs::refuse_rejected_values();
     let lead = required(lead_document_number, "lead document number");
     let name = required(status_name, "status name");
     Spi::connect_mut(|client| {
@@ -132,6 +135,7 @@ fn check_room(client: &mut pgrx::spi::SpiClient<'_>, lead: &str, seller: Option<
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn deactivate_seller(seller_document_number: Option<&str>) -> i32 {
+    gucs::refuse_rejected_values();
     let seller = required(seller_document_number, "seller document number");
     Spi::connect_mut(|client| {
         let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
@@ -148,6 +152,7 @@ fn deactivate_seller(seller_document_number: Option<&str>) -> i32 {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn activate_seller(seller_document_number: Option<&str>) -> bool {
+    gucs::refuse_rejected_values();
     let seller = required(seller_document_number, "seller document number");
     Spi::connect_mut(|client| {
         let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));

@@ -41,6 +41,7 @@ const AUDIT_MONTHS_AHEAD: i32 = 2;
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn maintain() -> TableIterator<'static, (name!(action, String), name!(partition, String), name!(rows, i64))> {
+    gucs::refuse_rejected_values();
     let steps = Spi::connect_mut(|client| {
         locks::lock_maintenance(client);
         let mut steps = audit_partitions::create_ahead(client, AUDIT_MONTHS_AHEAD);

@@ -3,7 +3,7 @@
 //! lead_assigner_admin can schedule without rights on pg_cron's schema; the job's command is fixed,
 //! so that grants nothing beyond running simulate_cycle() on a schedule.
 
-use lead_assigner_core::schedule::{cron_schedule, supports_seconds, ScheduleError};
+use lead_assigner_core::schedule::{cron_schedule, finest_interval_seconds, supports_seconds, ScheduleError};
 use pgrx::datum::{Interval, TimestampWithTimeZone};
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
@@ -11,6 +11,7 @@ use pgrx::PgSqlErrorCode;
 
 use crate::db::first_row;
 use crate::errors::{raise, OrRaise};
+use crate::gucs;
 
 const JOB_NAME: &str = "lead_assigner_simulation";
 const JOB_COMMAND: &str = "SELECT public.simulate_cycle()";
@@ -33,38 +34,69 @@ fn pg_cron_version(client: &mut SpiClient<'_>) -> String {
 /// pg_cron schedule it uses.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn start_simulation(every: default!(Option<Interval>, "'10 seconds'")) -> String {
+fn start_simulation(every: Option<Interval>) -> String {
+    gucs::refuse_rejected_values();
     let every = every.unwrap_or_else(|| {
         raise(
             PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
             "the simulation interval must not be NULL",
-            "Pass an interval such as '1 minute'.",
+            "Pass an interval such as '1 minute', or call start_simulation() for the finest one pg_cron supports.",
         )
     });
     Spi::connect_mut(|client| {
         let version = pg_cron_version(client);
-        let seconds = interval_seconds(every);
-        let schedule = cron_schedule(seconds, supports_seconds(&version)).unwrap_or_else(|error| {
-            let hint = match error {
-                ScheduleError::SecondsUnsupported { .. } => format!(
-                    "pg_cron {version} runs jobs at most once a minute: use interval '1 minute', or upgrade to pg_cron 1.5 or later for seconds."
-                ),
-                ScheduleError::NotPositive | ScheduleError::NotExpressible { .. } => {
-                    "Use 1 to 59 seconds (pg_cron 1.5+), a divisor of an hour in minutes, a divisor of a day in hours, or '1 day'.".to_owned()
-                }
-            };
-            raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, error.to_string(), hint)
-        });
-        // cron.schedule() with a job name updates that job, so calling again never duplicates it.
-        client
-            .update(
-                "SELECT cron.schedule($1, $2, $3)",
-                None,
-                &[JOB_NAME.into(), schedule.as_str().into(), JOB_COMMAND.into()],
-            )
-            .or_raise("scheduling the simulation");
+        schedule_simulation(client, &version, interval_seconds(every))
+    })
+}
+
+/// start_simulation() without an interval: the finest one the installed pg_cron supports. An
+/// overload rather than a default, so that an explicit NULL interval stays an error.
+#[pg_extern(name = "start_simulation", volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn start_simulation_at_finest_interval() -> String {
+    gucs::refuse_rejected_values();
+    Spi::connect_mut(|client| {
+        let version = pg_cron_version(client);
+        let seconds = finest_interval_seconds(supports_seconds(&version));
+        let schedule = schedule_simulation(client, &version, seconds);
+        notice!(
+            "simulation scheduled every {}, the finest interval pg_cron {version} supports",
+            describe_seconds(seconds)
+        );
         schedule
     })
+}
+
+/// "10 seconds", "1 minute": how the NOTICE names an interval.
+fn describe_seconds(seconds: i64) -> String {
+    match seconds {
+        60 => "1 minute".to_owned(),
+        s if s % 60 == 0 => format!("{} minutes", s / 60),
+        s => format!("{s} seconds"),
+    }
+}
+
+fn schedule_simulation(client: &mut SpiClient<'_>, version: &str, seconds: i64) -> String {
+    let schedule = cron_schedule(seconds, supports_seconds(version)).unwrap_or_else(|error| {
+        let hint = match error {
+            ScheduleError::SecondsUnsupported { .. } => format!(
+                "pg_cron {version} runs jobs at most once a minute: use interval '1 minute' (or start_simulation() for the finest interval), or upgrade to pg_cron 1.5 or later for seconds."
+            ),
+            ScheduleError::NotPositive | ScheduleError::NotExpressible { .. } => {
+                "Use 1 to 59 seconds (pg_cron 1.5+), a divisor of an hour in minutes, a divisor of a day in hours, or '1 day'.".to_owned()
+            }
+        };
+        raise(PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE, error.to_string(), hint)
+    });
+    // cron.schedule() with a job name updates that job, so calling again never duplicates it.
+    client
+        .update(
+            "SELECT cron.schedule($1, $2, $3)",
+            None,
+            &[JOB_NAME.into(), schedule.as_str().into(), JOB_COMMAND.into()],
+        )
+        .or_raise("scheduling the simulation");
+    schedule
 }
 
 /// Whole seconds in an interval; months have no fixed length, so they are refused.
@@ -83,6 +115,7 @@ fn interval_seconds(every: Interval) -> i64 {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn stop_simulation() -> bool {
+    gucs::refuse_rejected_values();
     Spi::connect_mut(|client| {
         pg_cron_version(client);
         let unscheduled = client

@@ -52,6 +52,7 @@ pub(crate) fn cycle_size(n: Option<i32>) -> usize {
 fn simulate_cycle(
     n: default!(Option<i32>, "NULL"),
 ) -> TableIterator<'static, (name!(generated, i32), name!(inserted, i32), name!(skipped, i32), name!(assigned, i32))> {
+    gucs::refuse_rejected_values();
     let size = cycle_size(n);
     let row = Spi::connect_mut(|client| {
         // Lock first: the leads this cycle inserts and the run that assigns them belong together.

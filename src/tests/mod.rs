@@ -7,6 +7,7 @@ mod constraints;
 mod install;
 mod rules;
 mod schedule;
+mod settings;
 mod simulate;
 mod state;
 

@@ -15,6 +15,7 @@ mod tests {
     #[pg_test]
     fn schedule_without_pg_cron_says_how_to_enable_it() {
         assert_fails("SELECT start_simulation('1 minute')", "0A000");
+        assert_fails("SELECT start_simulation()", "0A000");
         assert_fails("SELECT stop_simulation()", "0A000");
         assert_fails("SELECT * FROM simulation_status()", "0A000");
     }
@@ -41,10 +42,10 @@ mod tests {
         let command =
             Spi::get_one::<String>("SELECT command FROM cron.job WHERE jobname = 'lead_assigner_simulation'").unwrap();
         assert_eq!(command.as_deref(), Some("SELECT public.simulate_cycle()"));
-        if seconds_supported {
-            assert_eq!(Spi::get_one::<String>("SELECT start_simulation()").unwrap().as_deref(), Some("10 seconds"));
-        } else {
-            assert_fails("SELECT start_simulation()", "22023");
+        let finest = if seconds_supported { "10 seconds" } else { "* * * * *" };
+        assert_eq!(Spi::get_one::<String>("SELECT start_simulation()").unwrap().as_deref(), Some(finest));
+        if !seconds_supported {
+            assert_fails("SELECT start_simulation('10 seconds')", "22023");
         }
         assert_fails("SELECT start_simulation('7 minutes')", "22023");
         assert_fails("SELECT start_simulation('1 month')", "22023");
