@@ -130,11 +130,11 @@ CREATE TABLE lead_management.audit_logs (
     ip_address inet DEFAULT inet_client_addr(),
     db_user text NOT NULL DEFAULT session_user,
     application_name text DEFAULT current_setting('application_name'),
-    transaction_id bigint NOT NULL DEFAULT txid_current(),
-    CONSTRAINT audit_logs_pkey PRIMARY KEY (audit_log_id, changed_at)
+    transaction_id bigint NOT NULL DEFAULT txid_current()
 ) PARTITION BY RANGE (changed_at);
 ALTER SEQUENCE lead_management.audit_logs_audit_log_id_seq OWNED BY lead_management.audit_logs.audit_log_id;
-CREATE TABLE lead_management.audit_logs_default PARTITION OF lead_management.audit_logs DEFAULT;
+CREATE TABLE lead_management.audit_logs_default PARTITION OF lead_management.audit_logs
+    (CONSTRAINT audit_logs_default_pkey PRIMARY KEY (audit_log_id)) DEFAULT;
 COMMENT ON TABLE lead_management.audit_logs_default IS 'Audit rows outside every monthly partition (maintain() creates those ahead of time)';
 COMMENT ON TABLE lead_management.audit_logs IS 'Append-only record of every insert, update and delete on the lead_management tables, partitioned by month (maintain() prunes past lead_assigner.audit_retention, logging a PRUNE row)';
 INSERT INTO lead_management.audit_logs SELECT * FROM lead_management.audit_logs_0_1_0;

@@ -144,6 +144,10 @@ COMMENT ON TABLE lead_management.assignment_records IS 'Every version of every a
 
 -- Partitioned by month so that retention drops whole partitions (maintain()); the DEFAULT
 -- partition takes any row no monthly partition covers, so an insert never fails for want of one.
+-- Each partition has its own primary key on audit_log_id (ids come from one sequence). A key on
+-- the partitioned table itself would be cloned onto partitions as they attach, and pg_dump, which
+-- dumps the partitions maintain() creates but not the extension's own table, would then restore
+-- it twice.
 -- The audit triggers fill every column once per statement; the defaults serve direct inserts.
 CREATE TABLE lead_management.audit_logs (
     audit_log_id bigserial,
@@ -157,10 +161,10 @@ CREATE TABLE lead_management.audit_logs (
     -- session_user: the audit trigger runs as its owner, so current_user would name the owner.
     db_user text NOT NULL DEFAULT session_user,
     application_name text DEFAULT current_setting('application_name'),
-    transaction_id bigint NOT NULL DEFAULT txid_current(),
-    CONSTRAINT audit_logs_pkey PRIMARY KEY (audit_log_id, changed_at)
+    transaction_id bigint NOT NULL DEFAULT txid_current()
 ) PARTITION BY RANGE (changed_at);
-CREATE TABLE lead_management.audit_logs_default PARTITION OF lead_management.audit_logs DEFAULT;
+CREATE TABLE lead_management.audit_logs_default PARTITION OF lead_management.audit_logs
+    (CONSTRAINT audit_logs_default_pkey PRIMARY KEY (audit_log_id)) DEFAULT;
 COMMENT ON TABLE lead_management.audit_logs_default IS 'Audit rows outside every monthly partition (maintain() creates those ahead of time)';
 COMMENT ON TABLE lead_management.audit_logs IS 'Append-only record of every insert, update and delete on the lead_management tables, partitioned by month (maintain() prunes past lead_assigner.audit_retention, logging a PRUNE row)';
 

@@ -75,7 +75,10 @@ pub fn create_ahead(client: &mut SpiClient<'_>, months_ahead: i32) -> Vec<Step> 
         // build it beside, move those rows, then attach.
         client
             .update(
-                &format!("CREATE TABLE {partition} (LIKE lead_management.audit_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS)"),
+                &format!(
+                    "CREATE TABLE {partition} (LIKE lead_management.audit_logs INCLUDING DEFAULTS INCLUDING CONSTRAINTS, \
+                     PRIMARY KEY (audit_log_id))"
+                ),
                 None,
                 &[],
             )

@@ -9,7 +9,7 @@ mod tests {
 
     #[pg_test]
     fn settings_are_listed_and_the_prefix_is_reserved() {
-        assert_eq!(count("SELECT count(*) FROM pg_settings WHERE name LIKE 'lead\\_assigner.%'"), 4);
+        assert_eq!(count("SELECT count(*) FROM pg_settings WHERE name LIKE 'lead\\_assigner.%'"), 8);
         assert_fails("SET lead_assigner.strategy = 'nonsense'", "22023");
         assert_fails("SET lead_assigner.stratgy = 'balanced'", "42602");
     }
