@@ -7,8 +7,14 @@ use std::collections::BTreeMap;
 
 use lead_assigner_e2e::*;
 
-/// The version this build installs by default (the upgrade chain's end).
-const CURRENT: &str = env!("CARGO_PKG_VERSION");
+/// The version this build installs by default (the upgrade chain's end): the extension crate's.
+fn current_version() -> &'static str {
+    include_str!("../../Cargo.toml")
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))
+        .and_then(|rest| rest.strip_suffix('"'))
+        .expect("a version in the extension's Cargo.toml")
+}
 
 /// Everything the extension puts in a database, one sorted text line per object detail:
 /// columns, constraints, indexes, triggers, functions, views, sequences, comments, privileges,
@@ -94,7 +100,7 @@ fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
     let mut fresh = connect(&database);
     assert_eq!(
         scalar::<String>(&mut fresh, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'"),
-        CURRENT
+        current_version()
     );
 
     // The pg_cron database: jobs can only run there.
@@ -134,7 +140,7 @@ fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
     client.batch_execute("ALTER EXTENSION lead_assigner UPDATE").expect("ALTER EXTENSION lead_assigner UPDATE");
     assert_eq!(
         scalar::<String>(&mut client, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'"),
-        CURRENT
+        current_version()
     );
 
     let after = fingerprints(&mut client, &columns);

@@ -6,7 +6,7 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgSqlErrorCode;
 
-use super::Statement;
+use super::{pairs, Statement};
 use crate::errors::{raise, OrRaise};
 
 /// The status ids one run needs, read once per run (the table is tiny and users may add rows).
@@ -131,16 +131,7 @@ static EXCLUDED_PENDING_PER_LINE: Statement = Statement {
 };
 
 pub fn excluded_pending_per_line(client: &mut SpiClient<'_>) -> Vec<(i32, i64)> {
-    EXCLUDED_PENDING_PER_LINE
-        .run(client, &[])
-        .or_raise("counting excluded leads")
-        .map(|row| {
-            (
-                row.get(1).or_raise("counting excluded leads").unwrap_or_default(),
-                row.get(2).or_raise("counting excluded leads").unwrap_or_default(),
-            )
-        })
-        .collect()
+    pairs(EXCLUDED_PENDING_PER_LINE.run(client, &[]).or_raise("counting excluded leads"), "counting excluded leads")
 }
 
 static READ_EXCLUSIONS: Statement = Statement {
@@ -151,16 +142,7 @@ static READ_EXCLUSIONS: Statement = Statement {
 
 /// (lead, seller) pairs never to be offered again, for the given leads.
 pub fn exclusions(client: &mut SpiClient<'_>, leads: Vec<&str>) -> Vec<(String, String)> {
-    READ_EXCLUSIONS
-        .run(client, &[leads.into()])
-        .or_raise("reading exclusions")
-        .map(|row| {
-            (
-                row.get(1).or_raise("reading an exclusion").unwrap_or_default(),
-                row.get(2).or_raise("reading an exclusion").unwrap_or_default(),
-            )
-        })
-        .collect()
+    pairs(READ_EXCLUSIONS.run(client, &[leads.into()]).or_raise("reading exclusions"), "reading an exclusion")
 }
 
 /// Leads in status Assigned for longer than the acceptance timeout (`$2` seconds), through the
@@ -235,16 +217,7 @@ static READ_CURSORS: Statement = Statement {
 };
 
 pub fn round_robin_cursors(client: &mut SpiClient<'_>) -> Vec<(i32, String)> {
-    READ_CURSORS
-        .run(client, &[])
-        .or_raise("reading round-robin cursors")
-        .map(|row| {
-            (
-                row.get(1).or_raise("reading a cursor").unwrap_or_default(),
-                row.get(2).or_raise("reading a cursor").unwrap_or_default(),
-            )
-        })
-        .collect()
+    pairs(READ_CURSORS.run(client, &[]).or_raise("reading round-robin cursors"), "reading a cursor")
 }
 
 static SAVE_CURSORS: Statement = Statement {

@@ -4,7 +4,7 @@
 
 use pgrx::spi::SpiClient;
 
-use super::Statement;
+use super::{pairs, Statement};
 use crate::errors::OrRaise;
 
 /// Per seller, the leads held in a status that occupies capacity, counted from assignments.
@@ -58,16 +58,7 @@ static CHECK_INVARIANTS: Statement = Statement {
 
 /// (invariant, rows that break it), one row per invariant.
 pub fn check(client: &mut SpiClient<'_>) -> Vec<(String, i64)> {
-    CHECK_INVARIANTS
-        .run(client, &[])
-        .or_raise("checking the invariants")
-        .map(|row| {
-            (
-                row.get(1).or_raise("reading an invariant").unwrap_or_default(),
-                row.get(2).or_raise("reading an invariant").unwrap_or_default(),
-            )
-        })
-        .collect()
+    pairs(CHECK_INVARIANTS.run(client, &[]).or_raise("checking the invariants"), "reading an invariant")
 }
 
 static CREATE_MISSING_PENDING: Statement = Statement {

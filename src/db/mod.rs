@@ -18,6 +18,9 @@ use std::collections::HashMap;
 use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys::{self, PgOid};
 use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiResult, SpiTupleTable};
+use pgrx::{FromDatum, IntoDatum};
+
+use crate::errors::OrRaise;
 
 /// A SQL statement with its parameter types, prepared on first use and reused after.
 pub struct Statement {
@@ -82,6 +85,17 @@ pub fn run_per_relation<'conn>(
     let key = PlanKey::PerRelation { relation: relation.oid(), columns: relation.tuple_desc().len() as i32, statement };
     let plan = kept_plan(client, key, arg_types, sql)?;
     client.update(plan, None, args)
+}
+
+/// Every row's first two columns (NULL read as the type's default); `what` names the read in
+/// errors.
+pub fn pairs<A, B>(rows: SpiTupleTable<'_>, what: &str) -> Vec<(A, B)>
+where
+    A: IntoDatum + FromDatum + Default,
+    B: IntoDatum + FromDatum + Default,
+{
+    rows.map(|row| (row.get(1).or_raise(what).unwrap_or_default(), row.get(2).or_raise(what).unwrap_or_default()))
+        .collect()
 }
 
 /// The first row of a result, or `None` when it has none.
