@@ -155,7 +155,7 @@ fn routing_on_arrival_in_parallel_sessions() {
                 barrier.wait();
                 for round in 0..10 {
                     let line = 1 + (session + round) % 2;
-                    insert_leads(&mut client, &format!("P{session}-{round}"), 1 + round as i32 % 3, line as i32);
+                    insert_leads(&mut client, &format!("P{session}-{round}"), 1 + round % 3, line);
                 }
             })
         })
