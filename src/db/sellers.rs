@@ -9,17 +9,21 @@ use pgrx::spi::{SpiClient, SpiTupleTable};
 use super::Statement;
 use crate::errors::OrRaise;
 
-/// The columns of a seller's state. The daily count is read only for sellers with a cap; it sums
-/// the hourly buckets of the last 24 hours plus the current partial hour, so an assignment counts
-/// for 24 to 25 hours (never less: a cap is never exceeded).
+/// The columns of a seller's state. The daily count sums the hourly buckets of the last 24 hours
+/// plus the current partial hour, so an assignment counts for 24 to 25 hours (never less: a cap is
+/// never exceeded). `counted` says for which sellers it is read: a run needs it only where a cap
+/// applies.
 macro_rules! seller_state {
-    () => {
-        "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, coalesce(l.open_leads, 0)::bigint, \
+    ($counted:literal) => {
+        concat!(
+            "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, coalesce(l.open_leads, 0)::bigint, \
                 (extract(epoch FROM s.away_until) * 1000000)::bigint, \
                 extract(isodow FROM now() AT TIME ZONE s.time_zone)::int, \
                 extract(epoch FROM (now() AT TIME ZONE s.time_zone)::time)::int, \
                 s.daily_cap, \
-                CASE WHEN s.daily_cap IS NULL THEN 0 ELSE \
+                CASE WHEN NOT (",
+            $counted,
+            ") THEN 0 ELSE \
                     (SELECT coalesce(sum(h.assigned), 0) FROM lead_management.seller_hourly_assignments h \
                      WHERE h.seller_document_number = s.document_number \
                        AND h.hour >= date_trunc('hour', now() - interval '24 hours', 'UTC')) END::bigint, \
@@ -29,6 +33,7 @@ macro_rules! seller_state {
                       ORDER BY h.weekday, h.starts_at) \
          FROM lead_management.sellers s \
          LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number "
+        )
     };
 }
 
@@ -36,7 +41,7 @@ macro_rules! seller_state {
 /// (whether they are away, off hours or capped the core decides).
 static SELLERS_WITH_ROOM: Statement = Statement {
     sql: concat!(
-        seller_state!(),
+        seller_state!("s.daily_cap IS NOT NULL"),
         "WHERE s.is_active AND s.max_leads_count > coalesce(l.open_leads, 0) ORDER BY s.document_number"
     ),
     arg_types: &[],
@@ -44,13 +49,13 @@ static SELLERS_WITH_ROOM: Statement = Statement {
 
 /// Every seller of one business line, in document_number order (explain_lead()).
 static SELLERS_OF_LINE: Statement = Statement {
-    sql: concat!(seller_state!(), "WHERE s.business_line_id = $1 ORDER BY s.document_number"),
+    sql: concat!(seller_state!("s.daily_cap IS NOT NULL"), "WHERE s.business_line_id = $1 ORDER BY s.document_number"),
     arg_types: &[pg_sys::INT4OID],
 };
 
-/// Every seller (the seller_workload view's availability column).
+/// Every seller, with the day's count whether capped or not (the seller_workload view).
 static ALL_SELLERS: Statement =
-    Statement { sql: concat!(seller_state!(), "ORDER BY s.document_number"), arg_types: &[] };
+    Statement { sql: concat!(seller_state!("true"), "ORDER BY s.document_number"), arg_types: &[] };
 
 /// A seller's state as read, owning what [`SellerState`] borrows.
 pub struct SellerRow {
