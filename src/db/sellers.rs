@@ -9,30 +9,32 @@ use pgrx::spi::{SpiClient, SpiTupleTable};
 use super::Statement;
 use crate::errors::OrRaise;
 
-/// The columns of a seller's state. The daily count sums the hourly buckets of the last 24 hours
-/// plus the current partial hour, so an assignment counts for 24 to 25 hours (never less: a cap is
-/// never exceeded). `counted` says for which sellers it is read: a run needs it only where a cap
-/// applies.
+/// The columns of a seller's state, read in one pass: working hours and the daily counts are
+/// aggregated once and joined, not looked up seller by seller, and "now" is converted to a
+/// seller's time zone only when it has hours. The daily count sums the hourly buckets of the last
+/// 24 hours plus the current partial hour, so an assignment counts for 24 to 25 hours (never
+/// less: a cap is never exceeded). `counted` says for which sellers it is read: a run needs it
+/// only where a cap applies.
 macro_rules! seller_state {
     ($counted:literal) => {
         concat!(
             "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, coalesce(l.open_leads, 0)::bigint, \
-                (extract(epoch FROM s.away_until) * 1000000)::bigint, \
-                extract(isodow FROM now() AT TIME ZONE s.time_zone)::int, \
-                extract(epoch FROM (now() AT TIME ZONE s.time_zone)::time)::int, \
-                s.daily_cap, \
-                CASE WHEN NOT (",
+                    (extract(epoch FROM s.away_until) * 1000000)::bigint, \
+                    CASE WHEN w.windows IS NULL THEN 0 ELSE extract(isodow FROM now() AT TIME ZONE s.time_zone)::int END, \
+                    CASE WHEN w.windows IS NULL THEN 0 ELSE extract(epoch FROM (now() AT TIME ZONE s.time_zone)::time)::int END, \
+                    s.daily_cap, coalesce(d.assigned, 0)::bigint, s.weight, coalesce(w.windows, '{}') \
+             FROM lead_management.sellers s \
+             LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number \
+             LEFT JOIN (SELECT h.seller_document_number, \
+                               array_agg(ARRAY[h.weekday::int, extract(epoch FROM h.starts_at)::int, extract(epoch FROM h.ends_at)::int] \
+                                         ORDER BY h.weekday, h.starts_at) AS windows \
+                        FROM lead_management.seller_hours h GROUP BY 1) w ON w.seller_document_number = s.document_number \
+             LEFT JOIN (SELECT c.seller_document_number, sum(c.assigned) AS assigned \
+                        FROM lead_management.seller_hourly_assignments c \
+                        WHERE c.hour >= date_trunc('hour', now() - interval '24 hours', 'UTC') GROUP BY 1) d \
+                    ON d.seller_document_number = s.document_number AND (",
             $counted,
-            ") THEN 0 ELSE \
-                    (SELECT coalesce(sum(h.assigned), 0) FROM lead_management.seller_hourly_assignments h \
-                     WHERE h.seller_document_number = s.document_number \
-                       AND h.hour >= date_trunc('hour', now() - interval '24 hours', 'UTC')) END::bigint, \
-                s.weight, \
-                ARRAY(SELECT unnest(ARRAY[h.weekday::int, extract(epoch FROM h.starts_at)::int, extract(epoch FROM h.ends_at)::int]) \
-                      FROM lead_management.seller_hours h WHERE h.seller_document_number = s.document_number \
-                      ORDER BY h.weekday, h.starts_at) \
-         FROM lead_management.sellers s \
-         LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number "
+            ") "
         )
     };
 }
@@ -99,6 +101,7 @@ fn rows(table: SpiTupleTable<'_>) -> Vec<SellerRow> {
     const WHAT: &str = "reading a seller";
     table
         .map(|row| {
+            // Windows as a flat array of (weekday, starts_at, ends_at) triples.
             let hours: Vec<i32> = row.get(12).or_raise(WHAT).unwrap_or_default();
             SellerRow {
                 document_number: row.get(1).or_raise(WHAT).unwrap_or_default(),
