@@ -95,9 +95,10 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
         assignments::pending(client, &limits)
     };
     let pending_read = candidates.len();
-    lapsed.retain(|c| room.iter().any(|(line, _)| *line == c.business_line_id));
+    // Every lapsed lead goes back to Pending; only those of lines with room are candidates now.
     let requeue: Vec<(String, String)> =
         lapsed.iter().filter_map(|c| Some((c.document_number.clone(), c.lapsed_from.clone()?))).collect();
+    lapsed.retain(|c| room.iter().any(|(line, _)| *line == c.business_line_id));
     if !lapsed.is_empty() {
         // Back in the queue at its place: priority first, then document number, per line.
         candidates.append(&mut lapsed);

@@ -168,6 +168,22 @@ mod tests {
     }
 
     #[pg_test]
+    fn rules_a_lapsed_lead_is_requeued_even_when_nobody_can_take_it() {
+        insert_seed_sellers();
+        run("UPDATE lead_management.sellers SET max_leads_count = 1 WHERE document_number IN ('S1', 'S4')");
+        insert_leads(&[1], 2);
+        run("SELECT assign_leads()");
+        assert_eq!(spread(), "S1:1,S4:1");
+        run("SET LOCAL lead_assigner.accept_timeout = '15min'");
+        run("UPDATE lead_management.assignments SET assigned_at = now() - interval '1 hour' WHERE seller_document_number = 'S1'");
+        // Line 1 has no room left for the lead (S4 is full, S1 let it lapse): it waits as Pending.
+        assert_eq!(count("SELECT assign_leads()"), 0);
+        assert_eq!(count("SELECT requeued FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1"), 1);
+        assert_eq!(spread(), "S4:1");
+        assert_eq!(explain("L100001"), "S1=excluded,S4=full");
+    }
+
+    #[pg_test]
     fn rules_explain_every_reason_and_unknown_leads() {
         insert_seed_sellers();
         run("UPDATE lead_management.sellers SET max_leads_count = 1 WHERE document_number = 'S1'");
