@@ -236,8 +236,7 @@ CREATE  FUNCTION "preview_assignments"() RETURNS TABLE (
 	"seller" TEXT,
 	"strategy" TEXT
 )
-STRICT STABLE SECURITY DEFINER PARALLEL UNSAFE
-SET search_path TO pg_catalog, pg_temp
+STRICT STABLE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'preview_assignments_wrapper';
 CREATE  FUNCTION "explain_lead"(
@@ -247,8 +246,7 @@ CREATE  FUNCTION "explain_lead"(
 	"eligible" bool,
 	"reason" TEXT
 )
-STABLE SECURITY DEFINER PARALLEL UNSAFE
-SET search_path TO pg_catalog, pg_temp
+STABLE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'explain_lead_wrapper';
 CREATE  FUNCTION "seller_availability"() RETURNS TABLE (
@@ -256,8 +254,7 @@ CREATE  FUNCTION "seller_availability"() RETURNS TABLE (
 	"availability" TEXT,
 	"assigned_last_day" bigint
 )
-STRICT STABLE SECURITY DEFINER PARALLEL UNSAFE
-SET search_path TO pg_catalog, pg_temp
+STRICT STABLE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'seller_availability_wrapper';
 CREATE  FUNCTION "check_invariants"() RETURNS TABLE (

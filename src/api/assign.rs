@@ -15,9 +15,9 @@ fn assign_leads() -> i32 {
 }
 
 /// Exactly what assign_leads() would do if called now in this session (same strategy, rules and
-/// order), computed by the same code, writing nothing and taking no lock.
-#[pg_extern(stable, parallel_unsafe, security_definer)]
-#[search_path(pg_catalog, pg_temp)]
+/// order), computed by the same code, writing nothing and taking no lock. With the caller's
+/// rights, like explain_lead().
+#[pg_extern(stable, parallel_unsafe)]
 fn preview_assignments(
 ) -> TableIterator<'static, (name!(lead, String), name!(seller, String), name!(strategy, &'static str))> {
     let strategy = gucs::strategy();
