@@ -80,11 +80,12 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
 
     let states: Vec<SellerState> = seller_rows.iter().map(sellers::SellerRow::state).collect();
     let room = assign::room_per_line(&states, now);
+    let excluded = if room.is_empty() { Vec::new() } else { assignments::excluded_pending_per_line(client) };
+    let any_excluded = !excluded.is_empty();
     let mut candidates = if room.is_empty() {
         Vec::new()
     } else {
         // Each lead some seller may not take can be passed over, so read one more per such lead.
-        let excluded = assignments::excluded_pending_per_line(client);
         let limits: Vec<(i32, i64)> = room
             .iter()
             .map(|&(line, room)| {
@@ -112,7 +113,8 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     }
 
     let mut excluded_by_lead: HashMap<String, Vec<String>> = HashMap::new();
-    if !candidates.is_empty() {
+    // Exclusions are rare: read them only when a queued lead has one or a lead just lapsed.
+    if !candidates.is_empty() && (any_excluded || !requeue.is_empty()) {
         let leads = candidates.iter().map(|c| c.document_number.as_str()).collect();
         for (lead, seller) in assignments::exclusions(client, leads) {
             excluded_by_lead.entry(lead).or_default().push(seller);
@@ -138,10 +140,7 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
         Strategy::RoundRobin => assignments::round_robin_cursors(client),
         Strategy::Greedy | Strategy::Balanced | Strategy::Proportional => Vec::new(),
     };
-    let cursors: Vec<RoundRobinCursor> = cursor_rows
-        .iter()
-        .map(|(business_line_id, last_seller)| RoundRobinCursor { business_line_id: *business_line_id, last_seller })
-        .collect();
+    let cursors = round_robin_cursors(&cursor_rows);
     let plan = assign::plan(&leads, &states, now, strategy, &cursors);
     Decision {
         requeue,
@@ -162,6 +161,13 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
         pending_read,
         eligible_sellers: plan.eligible_sellers,
     }
+}
+
+/// The core's view of the saved round-robin cursors: (business line, last seller) rows.
+pub fn round_robin_cursors(rows: &[(i32, String)]) -> Vec<RoundRobinCursor<'_>> {
+    rows.iter()
+        .map(|(business_line_id, last_seller)| RoundRobinCursor { business_line_id: *business_line_id, last_seller })
+        .collect()
 }
 
 /// What one run saw and did.

@@ -2,14 +2,15 @@
 //! (`eligibility::reason_for_lead`) in the order the strategy tries them (`assign::try_order`),
 //! so an explanation can never disagree with what a run does.
 
-use lead_assigner_core::assign::{self, RoundRobinCursor};
+use lead_assigner_core::assign;
 use lead_assigner_core::eligibility::{reason_for_lead, Reason, SellerState};
 use pgrx::prelude::*;
-use pgrx::PgSqlErrorCode;
 
 use crate::db::{assignments, lifecycle, sellers};
-use crate::errors::raise;
+use crate::engine;
 use crate::gucs;
+
+use super::lifecycle::{required, unknown_lead};
 
 type Explanation = (Option<String>, bool, &'static str);
 
@@ -23,18 +24,10 @@ type Explanation = (Option<String>, bool, &'static str);
 fn explain_lead(
     lead: Option<&str>,
 ) -> TableIterator<'static, (name!(seller, Option<String>), name!(eligible, bool), name!(reason, &'static str))> {
-    let lead = lead.unwrap_or_else(|| {
-        raise(PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED, "lead must not be NULL", "Pass a lead's document number.")
-    });
+    let lead = required(lead, "lead document number");
     let strategy = gucs::strategy();
     let rows: Vec<Explanation> = Spi::connect_mut(|client| {
-        let Some(business_line_id) = lifecycle::lead_business_line(client, lead) else {
-            raise(
-                PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
-                format!("lead \"{lead}\" does not exist"),
-                "Check the document number: SELECT document_number FROM lead_management.leads.",
-            )
-        };
+        let business_line_id = lifecycle::lead_business_line(client, lead).unwrap_or_else(|| unknown_lead(lead));
         let holder = lifecycle::lead_holder(client, lead);
         let excluded: Vec<String> =
             assignments::exclusions(client, vec![lead]).into_iter().map(|(_, seller)| seller).collect();
@@ -44,13 +37,7 @@ fn explain_lead(
         }
         let states: Vec<SellerState> = seller_rows.iter().map(sellers::SellerRow::state).collect();
         let cursor_rows = assignments::round_robin_cursors(client);
-        let cursors: Vec<RoundRobinCursor> = cursor_rows
-            .iter()
-            .map(|(business_line_id, last_seller)| RoundRobinCursor {
-                business_line_id: *business_line_id,
-                last_seller,
-            })
-            .collect();
+        let cursors = engine::round_robin_cursors(&cursor_rows);
         let now = sellers::now_micros();
         assign::try_order(&states, now, business_line_id, strategy, &cursors)
             .into_iter()

@@ -9,7 +9,7 @@ use crate::errors::raise;
 use crate::gucs;
 
 /// NULL is never a valid lead, seller or status: say so instead of silently returning NULL.
-fn required<'a>(value: Option<&'a str>, what: &str) -> &'a str {
+pub(super) fn required<'a>(value: Option<&'a str>, what: &str) -> &'a str {
     value.unwrap_or_else(|| {
         raise(
             PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
@@ -19,7 +19,7 @@ fn required<'a>(value: Option<&'a str>, what: &str) -> &'a str {
     })
 }
 
-fn unknown_lead(lead: &str) -> ! {
+pub(super) fn unknown_lead(lead: &str) -> ! {
     raise(
         PgSqlErrorCode::ERRCODE_NO_DATA_FOUND,
         format!("lead \"{lead}\" does not exist"),
