@@ -121,6 +121,14 @@ FROM (SELECT DISTINCT assignment_id, seller_document_number, assigned_at FROM le
 GROUP BY 1, 2;
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hours', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hourly_assignments', '');
+
+-- seller_hours is new, so its packed copy starts empty too.
+CREATE TABLE lead_management.seller_schedules (
+    seller_document_number text COLLATE "C" PRIMARY KEY,
+    windows bigint[] NOT NULL
+);
+COMMENT ON TABLE lead_management.seller_schedules IS 'Derived: per seller with working hours, its seller_hours windows packed one bigint each (weekday << 34 | starts_at << 17 | ends_at, in seconds since local midnight), so a run reads one row per seller';
+SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_schedules', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_exclusions', '');
 
 -- audit_logs becomes partitioned by month. Its rows move to the new table's DEFAULT partition
@@ -172,6 +180,11 @@ CREATE FUNCTION lead_management."track_assignment_state"()
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'track_assignment_state_wrapper';
 ALTER FUNCTION lead_management.track_assignment_state() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+CREATE FUNCTION lead_management."track_seller_schedule"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'track_seller_schedule_wrapper';
+ALTER FUNCTION lead_management.track_seller_schedule() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 -- The three audit triggers of one table (as in triggers.sql).
 CREATE FUNCTION lead_management.attach_statement_triggers(audited text) RETURNS void
@@ -197,6 +210,8 @@ COMMENT ON FUNCTION lead_management.create_pending_assignment() IS
     'Trigger (Rust), per statement: gives every new lead its Pending assignments row and, with lead_assigner.assign_on_insert, assigns the statement''s leads (one run per statement)';
 COMMENT ON FUNCTION lead_management.track_assignment_state() IS
     'Trigger (Rust), per statement: keeps seller_loads, assignment_queue and seller_hourly_assignments equal to what assignments says';
+COMMENT ON FUNCTION lead_management.track_seller_schedule() IS
+    'Trigger (Rust), per statement: keeps seller_schedules equal to seller_hours for the sellers the statement touched';
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
     'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 
@@ -225,6 +240,15 @@ CREATE TRIGGER track_assignment_state_update AFTER UPDATE ON lead_management.ass
 CREATE TRIGGER track_assignment_state_delete AFTER DELETE ON lead_management.assignments
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
+CREATE TRIGGER track_seller_schedule_insert AFTER INSERT ON lead_management.seller_hours
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
+CREATE TRIGGER track_seller_schedule_update AFTER UPDATE ON lead_management.seller_hours
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
+CREATE TRIGGER track_seller_schedule_delete AFTER DELETE ON lead_management.seller_hours
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
 CREATE TRIGGER refuse_history_rewrite BEFORE UPDATE OR DELETE ON lead_management.audit_logs
     FOR EACH ROW EXECUTE FUNCTION lead_management.refuse_history_rewrite();
 CREATE TRIGGER refuse_history_truncate BEFORE TRUNCATE ON lead_management.audit_logs
@@ -268,7 +292,8 @@ AS 'MODULE_PATHNAME', 'check_invariants_wrapper';
 CREATE  FUNCTION "repair_assignments"() RETURNS TABLE (
 	"pending_rows_created" bigint,
 	"seller_loads_corrected" bigint,
-	"queue_entries_corrected" bigint
+	"queue_entries_corrected" bigint,
+	"schedules_corrected" bigint
 )
 STRICT VOLATILE SECURITY DEFINER PARALLEL UNSAFE
 SET search_path TO pg_catalog, pg_temp
@@ -383,7 +408,7 @@ ORDER BY b.business_line_id;
 
 GRANT SELECT ON lead_management.seller_loads, lead_management.assignment_queue, lead_management.audit_logs,
     lead_management.audit_logs_default, lead_management.seller_hours, lead_management.seller_hourly_assignments,
-    lead_management.assignment_exclusions TO lead_assigner_app, lead_assigner_admin;
+    lead_management.seller_schedules, lead_management.assignment_exclusions TO lead_assigner_app, lead_assigner_admin;
 GRANT INSERT, UPDATE, DELETE ON lead_management.seller_hours TO lead_assigner_admin;
 
 DO $$

@@ -205,7 +205,7 @@ CREATE TABLE lead_management.round_robin_cursors (
 COMMENT ON TABLE lead_management.round_robin_cursors IS 'Where the round_robin strategy stopped in each business line: the last seller that got a lead';
 
 -- Derived state, kept exact in the same transaction by the statement-level triggers on
--- assignments (and by the rule triggers), so that a run costs what it moves, not the size of the
+-- assignments and seller_hours (and by the rule triggers), so that a run costs what it moves, not the size of the
 -- book. Not audited: they restate what assignments already says. check_invariants() compares
 -- them with a recount; maintain() rebuilds them after a load with triggers off.
 CREATE TABLE lead_management.seller_loads (
@@ -232,6 +232,12 @@ CREATE TABLE lead_management.seller_hourly_assignments (
     CONSTRAINT seller_hourly_assignments_pkey PRIMARY KEY (seller_document_number, hour)
 );
 COMMENT ON TABLE lead_management.seller_hourly_assignments IS 'Derived: leads assigned per seller and hour, for daily caps (the last 25 hours are read; maintain() drops older hours)';
+
+CREATE TABLE lead_management.seller_schedules (
+    seller_document_number text COLLATE "C" PRIMARY KEY,
+    windows bigint[] NOT NULL
+);
+COMMENT ON TABLE lead_management.seller_schedules IS 'Derived: per seller with working hours, its seller_hours windows packed one bigint each (weekday << 34 | starts_at << 17 | ends_at, in seconds since local midnight), so a run reads one row per seller';
 
 CREATE TABLE lead_management.assignment_exclusions (
     lead_document_number text COLLATE "C" NOT NULL
@@ -270,4 +276,5 @@ SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_loads', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_queue', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hours', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hourly_assignments', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_schedules', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_exclusions', '');

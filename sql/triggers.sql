@@ -23,6 +23,7 @@ ALTER FUNCTION lead_management.audit_row_change() SECURITY DEFINER SET search_pa
 ALTER FUNCTION lead_management.record_assignment_version() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION lead_management.create_pending_assignment() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION lead_management.track_assignment_state() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION lead_management.track_seller_schedule() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION lead_management.enforce_assignment_rules() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION lead_management.audit_row_change() IS
@@ -33,6 +34,8 @@ COMMENT ON FUNCTION lead_management.create_pending_assignment() IS
     'Trigger (Rust), per statement: gives every new lead its Pending assignments row and, with lead_assigner.assign_on_insert, assigns the statement''s leads (one run per statement)';
 COMMENT ON FUNCTION lead_management.track_assignment_state() IS
     'Trigger (Rust), per statement: keeps seller_loads, assignment_queue and seller_hourly_assignments equal to what assignments says';
+COMMENT ON FUNCTION lead_management.track_seller_schedule() IS
+    'Trigger (Rust), per statement: keeps seller_schedules equal to seller_hours for the sellers the statement touched';
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
     'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 COMMENT ON FUNCTION lead_management.refuse_history_rewrite() IS
@@ -73,6 +76,16 @@ CREATE TRIGGER track_assignment_state_update AFTER UPDATE ON lead_management.ass
 CREATE TRIGGER track_assignment_state_delete AFTER DELETE ON lead_management.assignments
     REFERENCING OLD TABLE AS old_rows
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
+
+CREATE TRIGGER track_seller_schedule_insert AFTER INSERT ON lead_management.seller_hours
+    REFERENCING NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
+CREATE TRIGGER track_seller_schedule_update AFTER UPDATE ON lead_management.seller_hours
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
+CREATE TRIGGER track_seller_schedule_delete AFTER DELETE ON lead_management.seller_hours
+    REFERENCING OLD TABLE AS old_rows
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
 
 -- Row triggers on the partitioned audit_logs are cloned onto every partition, present and future.
 CREATE TRIGGER refuse_history_rewrite BEFORE UPDATE OR DELETE ON lead_management.audit_logs

@@ -21,13 +21,23 @@ fn check_invariants() -> TableIterator<'static, (name!(invariant, String), name!
 #[search_path(pg_catalog, pg_temp)]
 fn repair_assignments() -> TableIterator<
     'static,
-    (name!(pending_rows_created, i64), name!(seller_loads_corrected, i64), name!(queue_entries_corrected, i64)),
+    (
+        name!(pending_rows_created, i64),
+        name!(seller_loads_corrected, i64),
+        name!(queue_entries_corrected, i64),
+        name!(schedules_corrected, i64),
+    ),
 > {
     let repaired = Spi::connect_mut(|client| {
         locks::lock_all_business_lines(client);
         invariants::repair(client)
     });
-    TableIterator::once((repaired.pending_created, repaired.loads_corrected, repaired.queue_corrected))
+    TableIterator::once((
+        repaired.pending_created,
+        repaired.loads_corrected,
+        repaired.queue_corrected,
+        repaired.schedules_corrected,
+    ))
 }
 
 /// Months of audit partitions kept ready beyond the current one.

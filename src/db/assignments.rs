@@ -109,16 +109,12 @@ pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> Vec<Candida
         return Vec::new();
     }
     let (lines, limits): (Vec<i32>, Vec<i64>) = limits.iter().copied().unzip();
-    READ_PENDING
-        .run(client, &[lines.into(), limits.into()])
-        .or_raise("reading pending leads")
-        .map(|row| Candidate {
-            document_number: row.get(1).or_raise("reading a pending lead").unwrap_or_default(),
-            business_line_id: row.get(2).or_raise("reading a pending lead").unwrap_or_default(),
-            priority: row.get(3).or_raise("reading a pending lead").unwrap_or_default(),
-            lapsed_from: None,
-        })
-        .collect()
+    READ_PENDING.read(client, &[lines.into(), limits.into()], "reading pending leads", |row| Candidate {
+        document_number: row.get(1).unwrap_or_default(),
+        business_line_id: row.get(2).unwrap_or_default(),
+        priority: row.get(3).unwrap_or_default(),
+        lapsed_from: None,
+    })
 }
 
 /// Per business line, the queued leads that some seller may not be offered: a run may pass
@@ -131,7 +127,7 @@ static EXCLUDED_PENDING_PER_LINE: Statement = Statement {
 };
 
 pub fn excluded_pending_per_line(client: &mut SpiClient<'_>) -> Vec<(i32, i64)> {
-    pairs(EXCLUDED_PENDING_PER_LINE.run(client, &[]).or_raise("counting excluded leads"), "counting excluded leads")
+    EXCLUDED_PENDING_PER_LINE.read(client, &[], "counting excluded leads", pairs)
 }
 
 static READ_EXCLUSIONS: Statement = Statement {
@@ -142,7 +138,7 @@ static READ_EXCLUSIONS: Statement = Statement {
 
 /// (lead, seller) pairs never to be offered again, for the given leads.
 pub fn exclusions(client: &mut SpiClient<'_>, leads: Vec<&str>) -> Vec<(String, String)> {
-    pairs(READ_EXCLUSIONS.run(client, &[leads.into()]).or_raise("reading exclusions"), "reading an exclusion")
+    READ_EXCLUSIONS.read(client, &[leads.into()], "reading exclusions", pairs)
 }
 
 /// Leads in status Assigned for longer than the acceptance timeout (`$2` seconds), through the
@@ -217,7 +213,7 @@ static READ_CURSORS: Statement = Statement {
 };
 
 pub fn round_robin_cursors(client: &mut SpiClient<'_>) -> Vec<(i32, String)> {
-    pairs(READ_CURSORS.run(client, &[]).or_raise("reading round-robin cursors"), "reading a cursor")
+    READ_CURSORS.read(client, &[], "reading round-robin cursors", pairs)
 }
 
 static SAVE_CURSORS: Statement = Statement {

@@ -228,3 +228,45 @@ pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation,
     })
     .or_raise("keeping seller loads and the assignment queue");
 }
+
+/// Keeps seller_schedules equal to seller_hours: every seller the statement touched gets its
+/// windows packed again, or loses its row when it has none left. Its sellers row is locked
+/// first and the packing is a second statement, with a new snapshot: two sessions changing one
+/// seller's hours pack one after the other, the second with the first one's rows.
+pub fn track_seller_schedule(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
+    let (lock, pack, touched) = match event {
+        Event::Insert => {
+            ("schedule lock insert", "schedule pack insert", "SELECT seller_document_number FROM new_rows")
+        }
+        Event::Update => (
+            "schedule lock update",
+            "schedule pack update",
+            "SELECT seller_document_number FROM new_rows UNION SELECT seller_document_number FROM old_rows",
+        ),
+        Event::Delete => {
+            ("schedule lock delete", "schedule pack delete", "SELECT seller_document_number FROM old_rows")
+        }
+    };
+    run_per_relation(client, relation, lock, &[], &[], || {
+        format!(
+            "SELECT count(*) FROM (SELECT FROM lead_management.sellers WHERE document_number IN ({touched}) \
+             ORDER BY document_number FOR NO KEY UPDATE) AS locked"
+        )
+    })
+    .or_raise("locking the sellers whose hours changed");
+    run_per_relation(client, relation, pack, &[], &[], || {
+        format!(
+            "WITH touched AS ({touched}), \
+             packed AS (SELECT h.seller_document_number, {} AS windows FROM lead_management.seller_hours h \
+                        WHERE h.seller_document_number IN (SELECT seller_document_number FROM touched) GROUP BY 1), \
+             emptied AS (DELETE FROM lead_management.seller_schedules s \
+                         WHERE s.seller_document_number IN (SELECT seller_document_number FROM touched) \
+                           AND NOT EXISTS (SELECT FROM packed p WHERE p.seller_document_number = s.seller_document_number)) \
+             INSERT INTO lead_management.seller_schedules AS s (seller_document_number, windows) \
+             SELECT seller_document_number, windows FROM packed ORDER BY 1 \
+             ON CONFLICT (seller_document_number) DO UPDATE SET windows = excluded.windows",
+            packed_windows!()
+        )
+    })
+    .or_raise("keeping the sellers' schedules");
+}

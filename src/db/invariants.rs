@@ -25,9 +25,21 @@ macro_rules! queue_recount {
     };
 }
 
+/// Every seller with working hours and its windows packed, read from seller_hours.
+macro_rules! schedule_recount {
+    () => {
+        concat!(
+            "SELECT h.seller_document_number, ",
+            packed_windows!(),
+            " AS windows FROM lead_management.seller_hours h GROUP BY h.seller_document_number"
+        )
+    };
+}
+
 static CHECK_INVARIANTS: Statement = Statement {
     sql: concat!(
-        "WITH recount AS (", load_recount!(), "), queued AS (", queue_recount!(), ") ",
+        "WITH recount AS (", load_recount!(), "), queued AS (", queue_recount!(), "), ",
+        "scheduled AS (", schedule_recount!(), ") ",
         "SELECT 'no seller over capacity', count(*) FROM lead_management.sellers s JOIN recount r ON r.seller_document_number = s.document_number \
            WHERE r.open_leads > s.max_leads_count \
          UNION ALL SELECT 'every lead has an assignment', count(*) FROM lead_management.leads l \
@@ -48,6 +60,9 @@ static CHECK_INVARIANTS: Statement = Statement {
            FULL JOIN queued p ON p.lead_document_number = q.lead_document_number \
            WHERE q.lead_document_number IS NULL OR p.lead_document_number IS NULL \
               OR (q.business_line_id, q.priority) IS DISTINCT FROM (p.business_line_id, p.priority) \
+         UNION ALL SELECT 'seller schedules equal seller_hours', count(*) FROM lead_management.seller_schedules m \
+           FULL JOIN scheduled r ON r.seller_document_number = m.seller_document_number \
+           WHERE m.windows IS DISTINCT FROM r.windows \
          UNION ALL SELECT 'every assignment version is in assignment_records', count(*) FROM lead_management.assignments a \
            WHERE NOT EXISTS (SELECT FROM lead_management.assignment_records h WHERE h.assignment_id = a.assignment_id \
              AND h.assignment_status_id = a.assignment_status_id \
@@ -58,7 +73,7 @@ static CHECK_INVARIANTS: Statement = Statement {
 
 /// (invariant, rows that break it), one row per invariant.
 pub fn check(client: &mut SpiClient<'_>) -> Vec<(String, i64)> {
-    pairs(CHECK_INVARIANTS.run(client, &[]).or_raise("checking the invariants"), "reading an invariant")
+    CHECK_INVARIANTS.read(client, &[], "checking the invariants", pairs)
 }
 
 static CREATE_MISSING_PENDING: Statement = Statement {
@@ -100,25 +115,43 @@ static REPAIR_QUEUE: Statement = Statement {
     arg_types: &[],
 };
 
+static REPAIR_SCHEDULES: Statement = Statement {
+    sql: concat!(
+        "WITH scheduled AS (", schedule_recount!(), "), ",
+        "stale AS (DELETE FROM lead_management.seller_schedules m \
+           WHERE NOT EXISTS (SELECT FROM scheduled r WHERE r.seller_document_number = m.seller_document_number) RETURNING 1), \
+         placed AS (INSERT INTO lead_management.seller_schedules AS m (seller_document_number, windows) \
+           SELECT * FROM scheduled r WHERE NOT EXISTS (SELECT FROM lead_management.seller_schedules m \
+             WHERE m.seller_document_number = r.seller_document_number AND m.windows = r.windows) \
+           ORDER BY 1 ON CONFLICT (seller_document_number) DO UPDATE SET windows = excluded.windows RETURNING 1) \
+         SELECT (SELECT count(*) FROM stale) + (SELECT count(*) FROM placed)"
+    ),
+    arg_types: &[],
+};
+
 /// What [`repair`] changed.
 pub struct Repaired {
     pub pending_created: i64,
     pub loads_corrected: i64,
     pub queue_corrected: i64,
+    pub schedules_corrected: i64,
 }
 
 /// Gives leads loaded with triggers off their Pending row (the triggers then queue them), and
-/// sets seller_loads and assignment_queue to a recount.
+/// sets seller_loads, assignment_queue and seller_schedules to a recount.
 pub fn repair(client: &mut SpiClient<'_>) -> Repaired {
     let pending_created = CREATE_MISSING_PENDING.run(client, &[]).or_raise("creating missing Pending rows").len();
     let loads_corrected = REPAIR_LOADS.run(client, &[]).or_raise("correcting seller loads").len();
-    let queue_corrected = REPAIR_QUEUE
-        .run(client, &[])
-        .or_raise("correcting the assignment queue")
-        .first()
-        .get::<i64>(1)
-        .or_raise("correcting the assignment queue")
-        .unwrap_or(0);
+    let mut corrected = |statement: &'static Statement, what: &str| {
+        statement.read(client, &[], what, |row| row.get::<i64>(1).unwrap_or(0)).first().copied().unwrap_or(0)
+    };
+    let queue_corrected = corrected(&REPAIR_QUEUE, "correcting the assignment queue");
+    let schedules_corrected = corrected(&REPAIR_SCHEDULES, "correcting the sellers' schedules");
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
-    Repaired { pending_created: count(pending_created), loads_corrected: count(loads_corrected), queue_corrected }
+    Repaired {
+        pending_created: count(pending_created),
+        loads_corrected: count(loads_corrected),
+        queue_corrected,
+        schedules_corrected,
+    }
 }

@@ -1,6 +1,15 @@
 //! The only place that speaks SPI. Every statement is planned once per backend and kept
 //! (SPI_keepplan); PostgreSQL re-validates kept plans itself when the schema changes.
 
+/// seller_hours windows as seller_schedules keeps them, one bigint each: weekday << 34 |
+/// starts_at << 17 | ends_at, in seconds since local midnight (`sellers` unpacks them).
+macro_rules! packed_windows {
+    () => {
+        "array_agg((h.weekday::bigint << 34) | (floor(date_part('epoch', h.starts_at))::bigint << 17) \
+         | floor(date_part('epoch', h.ends_at))::bigint ORDER BY h.weekday, h.starts_at)"
+    };
+}
+
 pub mod assignments;
 pub mod audit;
 pub mod audit_partitions;
@@ -71,6 +80,18 @@ impl Statement {
         })?;
         client.update(plan, None, args)
     }
+
+    /// Runs the statement and maps its rows with `each`; `what` names the read in errors.
+    pub fn read<R>(
+        &'static self,
+        client: &mut SpiClient<'_>,
+        args: &[DatumWithOid<'_>],
+        what: &str,
+        each: impl FnMut(&Row<'_>) -> R,
+    ) -> Vec<R> {
+        let table = self.run(client, args).or_raise(what);
+        map_rows(&table, each)
+    }
 }
 
 /// Runs a statement built for one relation (see [`PlanKey`]); `sql` is called only the first time.
@@ -87,15 +108,66 @@ pub fn run_per_relation<'conn>(
     client.update(plan, None, args)
 }
 
-/// Every row's first two columns (NULL read as the type's default); `what` names the read in
-/// errors.
-pub fn pairs<A, B>(rows: SpiTupleTable<'_>, what: &str) -> Vec<(A, B)>
+/// One row of a result, deformed once: every column in one pass over the tuple, where reading
+/// a value at a time walks the tuple up to that column again and checks its type in the catalog.
+pub struct Row<'t> {
+    values: &'t [pg_sys::Datum],
+    nulls: &'t [bool],
+    types: &'t [pg_sys::Oid],
+}
+
+impl Row<'_> {
+    /// Column `ordinal` (1-based), `None` when NULL.
+    pub fn get<T: FromDatum + IntoDatum>(&self, ordinal: usize) -> Option<T> {
+        let i = ordinal - 1;
+        let type_oid = self.types[i];
+        if !T::is_compatible_with(type_oid) {
+            crate::errors::raise(
+                pgrx::PgSqlErrorCode::ERRCODE_INTERNAL_ERROR,
+                format!(
+                    "lead_assigner: column {ordinal} has type {type_oid:?}, read as {}",
+                    std::any::type_name::<T>()
+                ),
+                "This is a bug in lead_assigner; please report it with the server log.",
+            );
+        }
+        // SAFETY: the datum and its null flag come from the result's own tuple and descriptor,
+        // and its type is one `T` reads.
+        unsafe { T::from_polymorphic_datum(self.values[i], self.nulls[i], type_oid) }
+    }
+}
+
+/// Maps every row of `table`, which must be the result of the last SPI execution.
+fn map_rows<R>(table: &SpiTupleTable<'_>, mut each: impl FnMut(&Row<'_>) -> R) -> Vec<R> {
+    if table.is_empty() {
+        return Vec::new();
+    }
+    // SAFETY: SPI_tuptable is the last execution's result, which `table` wraps and keeps alive;
+    // each tuple is deformed with that result's descriptor into arrays of its column count.
+    unsafe {
+        let raw = pg_sys::SPI_tuptable;
+        let tupdesc = (*raw).tupdesc;
+        let columns = usize::try_from((*tupdesc).natts).unwrap_or_default();
+        let types: Vec<pg_sys::Oid> = (*tupdesc).attrs.as_slice(columns).iter().map(|a| a.atttypid).collect();
+        let mut values = vec![pg_sys::Datum::from(0); columns];
+        let mut nulls = vec![true; columns];
+        std::slice::from_raw_parts((*raw).vals, table.len())
+            .iter()
+            .map(|&tuple| {
+                pg_sys::heap_deform_tuple(tuple, tupdesc, values.as_mut_ptr(), nulls.as_mut_ptr());
+                each(&Row { values: &values, nulls: &nulls, types: &types })
+            })
+            .collect()
+    }
+}
+
+/// Every row's first two columns (NULL read as the type's default).
+pub fn pairs<A, B>(row: &Row<'_>) -> (A, B)
 where
     A: IntoDatum + FromDatum + Default,
     B: IntoDatum + FromDatum + Default,
 {
-    rows.map(|row| (row.get(1).or_raise(what).unwrap_or_default(), row.get(2).or_raise(what).unwrap_or_default()))
-        .collect()
+    (row.get(1).unwrap_or_default(), row.get(2).unwrap_or_default())
 }
 
 /// The first row of a result, or `None` when it has none.

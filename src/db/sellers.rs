@@ -2,36 +2,35 @@
 //! its working hours and "now" converted to its own time zone. The rules themselves are the
 //! core's (`lead_assigner_core::eligibility`); this only reads their inputs.
 
+use std::collections::HashMap;
+
 use lead_assigner_core::eligibility::{LocalClock, SellerState, WorkingHours};
+use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
 use pgrx::pg_sys;
-use pgrx::spi::{SpiClient, SpiTupleTable};
+use pgrx::spi::SpiClient;
 
-use super::Statement;
-use crate::errors::OrRaise;
+use super::{Row, Statement};
 
-/// The columns of a seller's state, read in one pass: working hours and the daily counts are
-/// aggregated once and joined, not looked up seller by seller, and "now" is converted to a
-/// seller's time zone only when it has hours. The daily count sums the hourly buckets of the last
-/// 24 hours plus the current partial hour, so an assignment counts for 24 to 25 hours (never
-/// less: a cap is never exceeded). `counted` says for which sellers it is read: a run needs it
-/// only where a cap applies.
+/// The columns of a seller's state, read in one pass. Working hours come from seller_schedules,
+/// one row per seller with each window packed in one bigint (see `packed_windows!`); the time
+/// zone only for a seller with hours (its clock is computed per zone, not per seller, see
+/// [`with_local_clocks`]). The daily count sums the hourly buckets of the last 24 hours plus the
+/// current partial hour (the start computed once, not per bucket), so an assignment counts for
+/// 24 to 25 hours (never less: a cap is never exceeded); `counted` says for which sellers it is
+/// read: a run needs it only where a cap applies.
 macro_rules! seller_state {
     ($counted:literal) => {
         concat!(
             "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, coalesce(l.open_leads, 0)::bigint, \
-                    (extract(epoch FROM s.away_until) * 1000000)::bigint, \
-                    CASE WHEN w.windows IS NULL THEN 0 ELSE extract(isodow FROM now() AT TIME ZONE s.time_zone)::int END, \
-                    CASE WHEN w.windows IS NULL THEN 0 ELSE extract(epoch FROM (now() AT TIME ZONE s.time_zone)::time)::int END, \
-                    s.daily_cap, coalesce(d.assigned, 0)::bigint, s.weight, coalesce(w.windows, '{}') \
+                    s.away_until, CASE WHEN w.windows IS NULL THEN NULL ELSE s.time_zone END, s.daily_cap, \
+                    coalesce(d.assigned, 0)::bigint, \
+                    s.weight, w.windows \
              FROM lead_management.sellers s \
              LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number \
-             LEFT JOIN (SELECT h.seller_document_number, \
-                               array_agg(ARRAY[h.weekday::int, extract(epoch FROM h.starts_at)::int, extract(epoch FROM h.ends_at)::int] \
-                                         ORDER BY h.weekday, h.starts_at) AS windows \
-                        FROM lead_management.seller_hours h GROUP BY 1) w ON w.seller_document_number = s.document_number \
+             LEFT JOIN lead_management.seller_schedules w ON w.seller_document_number = s.document_number \
              LEFT JOIN (SELECT c.seller_document_number, sum(c.assigned) AS assigned \
                         FROM lead_management.seller_hourly_assignments c \
-                        WHERE c.hour >= date_trunc('hour', now() - interval '24 hours', 'UTC') GROUP BY 1) d \
+                        WHERE c.hour >= (SELECT date_trunc('hour', now() - interval '24 hours', 'UTC')) GROUP BY 1) d \
                     ON d.seller_document_number = s.document_number AND (",
             $counted,
             ") "
@@ -67,6 +66,8 @@ pub struct SellerRow {
     max_leads: i64,
     open_leads: i64,
     away_until: Option<i64>,
+    /// Set only for a seller with working hours.
+    time_zone: Option<String>,
     local_now: LocalClock,
     daily_cap: Option<i64>,
     assigned_last_day: i64,
@@ -97,55 +98,88 @@ impl SellerRow {
     }
 }
 
-fn rows(table: SpiTupleTable<'_>) -> Vec<SellerRow> {
-    const WHAT: &str = "reading a seller";
-    table
-        .map(|row| {
-            // Windows as a flat array of (weekday, starts_at, ends_at) triples.
-            let hours: Vec<i32> = row.get(12).or_raise(WHAT).unwrap_or_default();
-            SellerRow {
-                document_number: row.get(1).or_raise(WHAT).unwrap_or_default(),
-                business_line_id: row.get(2).or_raise(WHAT).unwrap_or_default(),
-                is_active: row.get(3).or_raise(WHAT).unwrap_or_default(),
-                max_leads: row.get::<i32>(4).or_raise(WHAT).unwrap_or_default().into(),
-                open_leads: row.get(5).or_raise(WHAT).unwrap_or_default(),
-                away_until: row.get(6).or_raise(WHAT),
-                local_now: LocalClock {
-                    weekday: row.get::<i32>(7).or_raise(WHAT).unwrap_or_default() as u8,
-                    seconds: row.get::<i32>(8).or_raise(WHAT).unwrap_or_default() as u32,
-                },
-                daily_cap: row.get::<i32>(9).or_raise(WHAT).map(i64::from),
-                assigned_last_day: row.get(10).or_raise(WHAT).unwrap_or_default(),
-                weight: row.get::<i32>(11).or_raise(WHAT).unwrap_or(1).into(),
-                hours: hours
-                    .chunks_exact(3)
-                    .map(|window| WorkingHours {
-                        weekday: window[0] as u8,
-                        starts_at: window[1] as u32,
-                        ends_at: window[2] as u32,
-                    })
-                    .collect(),
-            }
+const UNIX_TO_POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+fn seller_row(row: &Row<'_>) -> SellerRow {
+    let windows: Vec<i64> = row.get(11).unwrap_or_default();
+    SellerRow {
+        document_number: row.get(1).unwrap_or_default(),
+        business_line_id: row.get(2).unwrap_or_default(),
+        is_active: row.get(3).unwrap_or_default(),
+        max_leads: row.get::<i32>(4).unwrap_or_default().into(),
+        open_leads: row.get(5).unwrap_or_default(),
+        away_until: row
+            .get::<TimestampWithTimeZone>(6)
+            .map(|until| pg_sys::TimestampTz::from(until).saturating_add(UNIX_TO_POSTGRES_EPOCH_MICROS)),
+        time_zone: row.get(7),
+        local_now: LocalClock { weekday: 0, seconds: 0 },
+        daily_cap: row.get::<i32>(8).map(i64::from),
+        assigned_last_day: row.get(9).unwrap_or_default(),
+        weight: row.get::<i32>(10).unwrap_or(1).into(),
+        hours: windows
+            .iter()
+            .map(|&window| WorkingHours {
+                weekday: (window >> 34) as u8,
+                starts_at: ((window >> 17) & 0x1_ffff) as u32,
+                ends_at: (window & 0x1_ffff) as u32,
+            })
+            .collect(),
+    }
+}
+
+/// "Now" in each time zone the sellers with hours use: one conversion per zone, not per seller.
+static LOCAL_CLOCKS: Statement = Statement {
+    sql: "SELECT z.zone, date_part('isodow', now() AT TIME ZONE z.zone)::int, \
+                 floor(date_part('epoch', (now() AT TIME ZONE z.zone)::time))::int \
+          FROM unnest($1::text[]) AS z(zone)",
+    arg_types: &[pg_sys::TEXTARRAYOID],
+};
+
+fn with_local_clocks(client: &mut SpiClient<'_>, mut sellers: Vec<SellerRow>) -> Vec<SellerRow> {
+    let mut zones: Vec<&str> = sellers.iter().filter_map(|row| row.time_zone.as_deref()).collect();
+    if zones.is_empty() {
+        return sellers;
+    }
+    zones.sort_unstable();
+    zones.dedup();
+    let clocks: HashMap<String, LocalClock> = LOCAL_CLOCKS
+        .read(client, &[zones.into()], "reading the sellers' local time", |row| {
+            let clock = LocalClock {
+                weekday: row.get::<i32>(2).unwrap_or_default() as u8,
+                seconds: row.get::<i32>(3).unwrap_or_default() as u32,
+            };
+            (row.get(1).unwrap_or_default(), clock)
         })
-        .collect()
+        .into_iter()
+        .collect();
+    for seller in &mut sellers {
+        if let Some(clock) = seller.time_zone.as_ref().and_then(|zone| clocks.get(zone)) {
+            seller.local_now = *clock;
+        }
+    }
+    sellers
+}
+
+fn read(client: &mut SpiClient<'_>, statement: &'static Statement, args: &[DatumWithOid<'_>]) -> Vec<SellerRow> {
+    let sellers = statement.read(client, args, "reading sellers", seller_row);
+    with_local_clocks(client, sellers)
 }
 
 pub fn with_room(client: &mut SpiClient<'_>) -> Vec<SellerRow> {
-    rows(SELLERS_WITH_ROOM.run(client, &[]).or_raise("reading sellers"))
+    read(client, &SELLERS_WITH_ROOM, &[])
 }
 
 pub fn all(client: &mut SpiClient<'_>) -> Vec<SellerRow> {
-    rows(ALL_SELLERS.run(client, &[]).or_raise("reading sellers"))
+    read(client, &ALL_SELLERS, &[])
 }
 
 pub fn of_line(client: &mut SpiClient<'_>, business_line_id: i32) -> Vec<SellerRow> {
-    rows(SELLERS_OF_LINE.run(client, &[business_line_id.into()]).or_raise("reading sellers"))
+    read(client, &SELLERS_OF_LINE, &[business_line_id.into()])
 }
 
 /// The transaction's now() in microseconds since the Unix epoch: the moment every rule is
 /// judged at, the same one the statements above convert into each seller's time zone.
 pub fn now_micros() -> i64 {
-    const UNIX_TO_POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
     // SAFETY: reads the transaction's start time.
     (unsafe { pg_sys::GetCurrentTransactionStartTimestamp() }) + UNIX_TO_POSTGRES_EPOCH_MICROS
 }

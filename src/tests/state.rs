@@ -66,6 +66,59 @@ mod tests {
         assert!(load("S44") > 0);
     }
 
+    fn schedule(seller: &str) -> Option<String> {
+        Spi::get_one_with_args::<String>(
+            "SELECT (SELECT windows::text FROM lead_management.seller_schedules WHERE seller_document_number = $1)",
+            &[seller.into()],
+        )
+        .unwrap()
+    }
+
+    /// Packed as the engine unpacks it: weekday << 34 | starts_at << 17 | ends_at, in seconds.
+    fn packed(windows: &[(i64, i64, i64)]) -> String {
+        let packed: Vec<String> = windows.iter().map(|(d, s, e)| ((d << 34) | (s << 17) | e).to_string()).collect();
+        format!("{{{}}}", packed.join(","))
+    }
+
+    #[pg_test]
+    fn state_every_change_of_working_hours_keeps_schedules_exact() {
+        insert_seed_sellers();
+        for (step, sql) in [
+            (
+                "hours inserted",
+                "INSERT INTO lead_management.seller_hours VALUES ('S1', 2, '13:00', '17:00'), ('S1', 1, '09:00', '12:00'),
+                 ('S2', 7, '00:00', '24:00')",
+            ),
+            ("a window moved", "UPDATE lead_management.seller_hours SET ends_at = '18:30' WHERE seller_document_number = 'S1' AND weekday = 2"),
+            ("a window moved to another seller", "UPDATE lead_management.seller_hours SET seller_document_number = 'S3' WHERE seller_document_number = 'S2'"),
+            ("a seller renamed (cascade)", "UPDATE lead_management.sellers SET document_number = 'S11' WHERE document_number = 'S1'"),
+            ("a window deleted", "DELETE FROM lead_management.seller_hours WHERE seller_document_number = 'S11' AND weekday = 1"),
+        ] {
+            Spi::run(sql).unwrap_or_else(|error| panic!("{step}: {error}"));
+            assert_state_exact(step);
+        }
+        assert_eq!(schedule("S11"), Some(packed(&[(2, 13 * 3600, 18 * 3600 + 1800)])));
+        assert_eq!(schedule("S1"), None, "the old number's row moved with the rename");
+        assert_eq!(schedule("S2"), None, "a seller whose last window left has no row");
+        assert_eq!(schedule("S3"), Some(packed(&[(7, 0, 86_400)])));
+
+        // A load with triggers off leaves the schedules behind until repair_assignments().
+        Spi::run(
+            "SET LOCAL session_replication_role = replica;
+             INSERT INTO lead_management.seller_hours VALUES ('S4', 3, '08:00', '16:00');
+             DELETE FROM lead_management.seller_hours WHERE seller_document_number = 'S3';
+             SET LOCAL session_replication_role = origin",
+        )
+        .unwrap();
+        assert_eq!(
+            count("SELECT violations FROM check_invariants() WHERE invariant = 'seller schedules equal seller_hours'"),
+            2
+        );
+        assert_eq!(count("SELECT schedules_corrected FROM repair_assignments()"), 2);
+        assert_state_exact("repair_assignments()");
+        assert_eq!(schedule("S4"), Some(packed(&[(3, 8 * 3600, 16 * 3600)])));
+    }
+
     #[pg_test]
     fn state_a_full_line_costs_nothing_to_read() {
         insert_seed_sellers();

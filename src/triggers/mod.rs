@@ -62,6 +62,17 @@ pub mod lead_management {
         Ok(None)
     }
 
+    /// AFTER INSERT, UPDATE and DELETE FOR EACH STATEMENT on seller_hours: keeps seller_schedules
+    /// exact (see `db::changes::track_seller_schedule`).
+    #[pg_trigger]
+    fn track_seller_schedule<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
+        let relation = trigger.relation()?;
+        if let Some(event) = changes::Event::of(trigger) {
+            changes::with_changes(trigger, |client| changes::track_seller_schedule(client, &relation, event));
+        }
+        Ok(None)
+    }
+
     /// AFTER INSERT FOR EACH STATEMENT on leads: a lead never exists without its (Pending)
     /// assignment; with lead_assigner.assign_on_insert the statement's leads are also assigned.
     #[pg_trigger]
