@@ -1,7 +1,7 @@
 //! The maintained seller loads and queue stay equal to a recount through every write path, each
 //! committed on its own over a real connection: the engine, the lifecycle functions, the rule
 //! trigger, a status's occupies_capacity flip, and a superuser's direct UPDATE and DELETE on
-//! assignments.
+//! assignments; and the packed working hours through concurrent changes.
 
 use lead_assigner_e2e::*;
 
@@ -57,4 +57,41 @@ fn every_write_path_keeps_loads_equal_to_a_recount() {
         assert!(differing.is_empty(), "after {path}: (seller, maintained, recount) {differing:?}");
         assert_invariants(&mut client);
     }
+}
+
+/// Two sessions changing one seller's working hours at once: the second packs the seller's
+/// schedule after the first commits and with its window, so none is lost.
+#[test]
+fn concurrent_changes_of_one_sellers_hours_keep_its_schedule_exact() {
+    let database = fresh_database("derived_state_hours");
+    let mut first = connect(&database);
+    let mut second = connect(&database);
+    first.batch_execute(SEED_SELLERS).expect("setup");
+    first
+        .batch_execute("BEGIN; INSERT INTO lead_management.seller_hours VALUES ('1001', 1, '09:00', '12:00')")
+        .expect("first session's window");
+    let waiting = std::thread::spawn(move || {
+        second
+            .batch_execute("INSERT INTO lead_management.seller_hours VALUES ('1001', 2, '13:00', '17:00')")
+            .expect("second session's window");
+        second
+    });
+    // The second session waits on the seller's row lock until the first commits.
+    let (timeout, every) = (std::time::Duration::from_secs(10), std::time::Duration::from_millis(20));
+    wait_for("the second session waiting on the first", timeout, every, || {
+        let waiting: i64 = scalar(
+            &mut connect(&database),
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+               AND query LIKE 'INSERT INTO lead_management.seller_hours%'",
+        );
+        (waiting == 1).then_some(())
+    });
+    first.batch_execute("COMMIT").expect("commit");
+    let mut second = waiting.join().expect("second session");
+    let windows: i64 = scalar(
+        &mut second,
+        "SELECT cardinality(windows)::bigint FROM lead_management.seller_schedules WHERE seller_document_number = '1001'",
+    );
+    assert_eq!(windows, 2, "both windows are in the seller's schedule");
+    assert_invariants(&mut second);
 }
