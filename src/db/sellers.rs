@@ -14,49 +14,31 @@ use super::{Row, Statement};
 /// The columns of a seller's state, read in one pass. Working hours come from seller_schedules,
 /// one row per seller with each window packed in one bigint (see `packed_windows!`); the time
 /// zone only for a seller with hours (its clock is computed per zone, not per seller, see
-/// [`with_local_clocks`]). The daily count sums the hourly buckets of the last 24 hours plus the
-/// current partial hour (the start computed once, not per bucket), so an assignment counts for
-/// 24 to 25 hours (never less: a cap is never exceeded); `counted` says for which sellers it is
-/// read: a run needs it only where a cap applies.
+/// [`with_local_clocks`]); the daily count apart, only for the sellers that need it (see
+/// [`with_daily_counts`]).
 macro_rules! seller_state {
-    ($counted:literal) => {
-        concat!(
-            "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, coalesce(l.open_leads, 0)::bigint, \
-                    s.away_until, CASE WHEN w.windows IS NULL THEN NULL ELSE s.time_zone END, s.daily_cap, \
-                    coalesce(d.assigned, 0)::bigint, \
-                    s.weight, w.windows \
-             FROM lead_management.sellers s \
-             LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number \
-             LEFT JOIN lead_management.seller_schedules w ON w.seller_document_number = s.document_number \
-             LEFT JOIN (SELECT c.seller_document_number, sum(c.assigned) AS assigned \
-                        FROM lead_management.seller_hourly_assignments c \
-                        WHERE c.hour >= (SELECT date_trunc('hour', now() - interval '24 hours', 'UTC')) GROUP BY 1) d \
-                    ON d.seller_document_number = s.document_number AND (",
-            $counted,
-            ") "
-        )
+    () => {
+        "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, coalesce(l.open_leads, 0)::bigint, \
+                s.away_until, CASE WHEN w.windows IS NULL THEN NULL ELSE s.time_zone END, s.daily_cap, s.weight, w.windows \
+         FROM lead_management.sellers s \
+         LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number \
+         LEFT JOIN lead_management.seller_schedules w ON w.seller_document_number = s.document_number "
     };
 }
 
-/// Active sellers with capacity left, in document_number order: the only ones a run can use
-/// (whether they are away, off hours or capped the core decides).
+/// Active sellers with capacity left: the only ones a run can use (whether they are away, off
+/// hours or capped the core decides).
 static SELLERS_WITH_ROOM: Statement = Statement {
-    sql: concat!(
-        seller_state!("s.daily_cap IS NOT NULL"),
-        "WHERE s.is_active AND s.max_leads_count > coalesce(l.open_leads, 0) ORDER BY s.document_number"
-    ),
+    sql: concat!(seller_state!(), "WHERE s.is_active AND s.max_leads_count > coalesce(l.open_leads, 0)"),
     arg_types: &[],
 };
 
-/// Every seller of one business line, in document_number order (explain_lead()).
-static SELLERS_OF_LINE: Statement = Statement {
-    sql: concat!(seller_state!("s.daily_cap IS NOT NULL"), "WHERE s.business_line_id = $1 ORDER BY s.document_number"),
-    arg_types: &[pg_sys::INT4OID],
-};
+/// Every seller of one business line (explain_lead()).
+static SELLERS_OF_LINE: Statement =
+    Statement { sql: concat!(seller_state!(), "WHERE s.business_line_id = $1"), arg_types: &[pg_sys::INT4OID] };
 
-/// Every seller, with the day's count whether capped or not (the seller_workload view).
-static ALL_SELLERS: Statement =
-    Statement { sql: concat!(seller_state!("true"), "ORDER BY s.document_number"), arg_types: &[] };
+/// Every seller (the seller_workload view).
+static ALL_SELLERS: Statement = Statement { sql: seller_state!(), arg_types: &[] };
 
 /// A seller's state as read, owning what [`SellerState`] borrows.
 pub struct SellerRow {
@@ -101,7 +83,7 @@ impl SellerRow {
 const UNIX_TO_POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 
 fn seller_row(row: &Row<'_>) -> SellerRow {
-    let windows: Vec<i64> = row.get(11).unwrap_or_default();
+    let windows: Vec<i64> = row.get(10).unwrap_or_default();
     SellerRow {
         document_number: row.get(1).unwrap_or_default(),
         business_line_id: row.get(2).unwrap_or_default(),
@@ -114,8 +96,8 @@ fn seller_row(row: &Row<'_>) -> SellerRow {
         time_zone: row.get(7),
         local_now: LocalClock { weekday: 0, seconds: 0 },
         daily_cap: row.get::<i32>(8).map(i64::from),
-        assigned_last_day: row.get(9).unwrap_or_default(),
-        weight: row.get::<i32>(10).unwrap_or(1).into(),
+        assigned_last_day: 0,
+        weight: row.get::<i32>(9).unwrap_or(1).into(),
         hours: windows
             .iter()
             .map(|&window| WorkingHours {
@@ -160,21 +142,67 @@ fn with_local_clocks(client: &mut SpiClient<'_>, mut sellers: Vec<SellerRow>) ->
     sellers
 }
 
-fn read(client: &mut SpiClient<'_>, statement: &'static Statement, args: &[DatumWithOid<'_>]) -> Vec<SellerRow> {
-    let sellers = statement.read(client, args, "reading sellers", seller_row);
-    with_local_clocks(client, sellers)
+/// Leads assigned per seller in the last 24 hours plus the current partial hour (the start
+/// computed once, not per bucket), from the maintained hourly buckets: an assignment counts for
+/// 24 to 25 hours, so a cap is never exceeded.
+static DAILY_COUNTS: Statement = Statement {
+    // A join, not `= ANY($1)`: a kept (generic) plan searches an array parameter linearly per row.
+    sql: "SELECT c.seller_document_number, sum(c.assigned)::bigint \
+          FROM unnest($1::text[]) AS w(seller_document_number) \
+          JOIN lead_management.seller_hourly_assignments c USING (seller_document_number) \
+          WHERE c.hour >= (SELECT date_trunc('hour', now() - interval '24 hours', 'UTC')) GROUP BY 1",
+    arg_types: &[pg_sys::TEXTARRAYOID],
+};
+
+/// Which sellers' daily counts a read needs.
+enum Counted {
+    /// Those with a cap: the rules read no other.
+    Capped,
+    /// All of them: the seller_workload view shows every count.
+    All,
+}
+
+fn with_daily_counts(client: &mut SpiClient<'_>, mut sellers: Vec<SellerRow>, counted: Counted) -> Vec<SellerRow> {
+    let wanted: Vec<&str> = sellers
+        .iter()
+        .filter(|row| matches!(counted, Counted::All) || row.daily_cap.is_some())
+        .map(|row| row.document_number.as_str())
+        .collect();
+    if wanted.is_empty() {
+        return sellers;
+    }
+    let counts: HashMap<String, i64> =
+        DAILY_COUNTS.read(client, &[wanted.into()], "reading the daily counts", super::pairs).into_iter().collect();
+    for seller in &mut sellers {
+        seller.assigned_last_day = counts.get(&seller.document_number).copied().unwrap_or(0);
+    }
+    sellers
+}
+
+/// Sellers in document_number order (sorted here: byte order, as COLLATE "C" sorts them, without
+/// a sort node in every read).
+fn read(
+    client: &mut SpiClient<'_>,
+    statement: &'static Statement,
+    args: &[DatumWithOid<'_>],
+    counted: Counted,
+) -> Vec<SellerRow> {
+    let mut sellers = statement.read(client, args, "reading sellers", seller_row);
+    sellers.sort_unstable_by(|a, b| a.document_number.cmp(&b.document_number));
+    let sellers = with_local_clocks(client, sellers);
+    with_daily_counts(client, sellers, counted)
 }
 
 pub fn with_room(client: &mut SpiClient<'_>) -> Vec<SellerRow> {
-    read(client, &SELLERS_WITH_ROOM, &[])
+    read(client, &SELLERS_WITH_ROOM, &[], Counted::Capped)
 }
 
 pub fn all(client: &mut SpiClient<'_>) -> Vec<SellerRow> {
-    read(client, &ALL_SELLERS, &[])
+    read(client, &ALL_SELLERS, &[], Counted::All)
 }
 
 pub fn of_line(client: &mut SpiClient<'_>, business_line_id: i32) -> Vec<SellerRow> {
-    read(client, &SELLERS_OF_LINE, &[business_line_id.into()])
+    read(client, &SELLERS_OF_LINE, &[business_line_id.into()], Counted::Capped)
 }
 
 /// The transaction's now() in microseconds since the Unix epoch: the moment every rule is
