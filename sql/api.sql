@@ -64,9 +64,9 @@ COMMENT ON FUNCTION explain_lead(text) IS
 COMMENT ON FUNCTION seller_availability() IS
     'Every seller''s availability now as the assignment rules judge it and its leads assigned in the last day (for the seller_workload view). Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION check_invariants() IS
-    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads and queue equal to a recount, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
+    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads, queue and schedules equal to a recount, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION repair_assignments() IS
-    'After a load with triggers off: creates the missing Pending assignments and sets seller_loads and assignment_queue to a recount; returns what it changed. Admin role (lead_assigner_admin) only.';
+    'After a load with triggers off: creates the missing Pending assignments and sets seller_loads, assignment_queue and seller_schedules to a recount; returns what it changed. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION maintain() IS
     'Daily upkeep (pg_cron job lead_assigner_maintenance): creates audit_logs partitions for this month and the next two, moving in rows the DEFAULT partition caught, and drops whole months older than lead_assigner.audit_retention, logging each drop as a PRUNE row. Returns one row per partition created or dropped. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION stop_simulation() IS
