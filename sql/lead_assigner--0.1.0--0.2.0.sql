@@ -17,10 +17,23 @@ COMMENT ON TABLE lead_management.seller_loads IS 'Derived: per seller, the assig
 CREATE TABLE lead_management.assignment_queue (
     lead_document_number text COLLATE "C" PRIMARY KEY,
     business_line_id integer NOT NULL,
-    priority smallint NOT NULL
+    priority smallint NOT NULL,
+    enqueued_by xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 CREATE INDEX assignment_queue_order_idx ON lead_management.assignment_queue (business_line_id, priority DESC, lead_document_number);
+-- For a line a run emptied, the next run reads only what arrived since (assignment_queue_watermarks).
+CREATE INDEX assignment_queue_arrival_idx ON lead_management.assignment_queue (business_line_id, enqueued_by);
 COMMENT ON TABLE lead_management.assignment_queue IS 'Derived: every Pending lead with its business line and priority, in the order runs take them';
+COMMENT ON COLUMN lead_management.assignment_queue.enqueued_by IS 'The transaction that queued the lead (or last moved it to another line or priority)';
+
+-- Why: the leads a run takes stay in the queue's indexes as dead entries until VACUUM, and a
+-- read in queue order walks them all. After a run that emptied a line, the next one reads only
+-- the entries queued since (assignment_queue_arrival_idx) and walks none of the dead ones.
+CREATE UNLOGGED TABLE lead_management.assignment_queue_watermarks (
+    business_line_id integer PRIMARY KEY,
+    enqueued_since xid8 NOT NULL
+);
+COMMENT ON TABLE lead_management.assignment_queue_watermarks IS 'Derived hint, safe to lose (unlogged, not dumped): every lead queued in the business line was queued by a transaction enqueued_since or later, because the last run that emptied the line saw every older one';
 
 INSERT INTO lead_management.seller_loads (seller_document_number, open_leads)
 SELECT a.seller_document_number, count(*)
@@ -351,7 +364,7 @@ COMMENT ON FUNCTION explain_lead(text) IS
 COMMENT ON FUNCTION seller_availability() IS
     'Every seller''s availability now as the assignment rules judge it and its leads assigned in the last day (for the seller_workload view). Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION check_invariants() IS
-    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads, queue and schedules equal to a recount, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
+    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads, queue and schedules equal to a recount, no queued lead below its line''s watermark, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION repair_assignments() IS
     'After a load with triggers off: creates the missing Pending assignments and sets seller_loads, assignment_queue and seller_schedules to a recount; returns what it changed. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION maintain() IS
@@ -408,7 +421,8 @@ ORDER BY b.business_line_id;
 
 GRANT SELECT ON lead_management.seller_loads, lead_management.assignment_queue, lead_management.audit_logs,
     lead_management.audit_logs_default, lead_management.seller_hours, lead_management.seller_hourly_assignments,
-    lead_management.seller_schedules, lead_management.assignment_exclusions TO lead_assigner_app, lead_assigner_admin;
+    lead_management.seller_schedules, lead_management.assignment_exclusions, lead_management.assignment_queue_watermarks
+    TO lead_assigner_app, lead_assigner_admin;
 GRANT INSERT, UPDATE, DELETE ON lead_management.seller_hours TO lead_assigner_admin;
 
 DO $$

@@ -219,11 +219,24 @@ COMMENT ON TABLE lead_management.seller_loads IS 'Derived: per seller, the assig
 CREATE TABLE lead_management.assignment_queue (
     lead_document_number text COLLATE "C" PRIMARY KEY,
     business_line_id integer NOT NULL,
-    priority smallint NOT NULL
+    priority smallint NOT NULL,
+    enqueued_by xid8 NOT NULL DEFAULT pg_current_xact_id()
 );
 -- A run reads, per business line with room, the first leads in this order and no others.
 CREATE INDEX assignment_queue_order_idx ON lead_management.assignment_queue (business_line_id, priority DESC, lead_document_number);
+-- ... or, for a line a run emptied, only what arrived since (see assignment_queue_watermarks).
+CREATE INDEX assignment_queue_arrival_idx ON lead_management.assignment_queue (business_line_id, enqueued_by);
 COMMENT ON TABLE lead_management.assignment_queue IS 'Derived: every Pending lead with its business line and priority, in the order runs take them';
+COMMENT ON COLUMN lead_management.assignment_queue.enqueued_by IS 'The transaction that queued the lead (or last moved it to another line or priority)';
+
+-- Why: the leads a run takes stay in the queue's indexes as dead entries until VACUUM, and a
+-- read in queue order walks them all. After a run that emptied a line, the next one reads only
+-- the entries queued since (assignment_queue_arrival_idx) and walks none of the dead ones.
+CREATE UNLOGGED TABLE lead_management.assignment_queue_watermarks (
+    business_line_id integer PRIMARY KEY,
+    enqueued_since xid8 NOT NULL
+);
+COMMENT ON TABLE lead_management.assignment_queue_watermarks IS 'Derived hint, safe to lose (unlogged, not dumped): every lead queued in the business line was queued by a transaction enqueued_since or later, because the last run that emptied the line saw every older one';
 
 CREATE TABLE lead_management.seller_hourly_assignments (
     seller_document_number text COLLATE "C" NOT NULL,

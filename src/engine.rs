@@ -4,7 +4,7 @@
 //! (lead_assigner.assign_on_insert) all run it.
 
 use std::cell::Cell;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use lead_assigner_core::assign::{self, PendingLead, RoundRobinCursor, Strategy};
 use lead_assigner_core::eligibility::SellerState;
@@ -49,6 +49,15 @@ pub struct Decision {
     cursors: Vec<(i32, String)>,
     pending_read: usize,
     eligible_sellers: usize,
+    queue_marks: QueueMarks,
+}
+
+/// What a run learned about the queue, for the next run (see assignment_queue_watermarks).
+struct QueueMarks {
+    /// Lines whose every queued lead the run saw and planned to assign.
+    emptied: Vec<i32>,
+    snapshot_xmin: Option<i64>,
+    overflowed: Vec<i32>,
 }
 
 /// Reads what the rules need (sellers with room, at most as many pending leads per line as they
@@ -82,19 +91,16 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     let room = assign::room_per_line(&states, now);
     let excluded = if room.is_empty() { Vec::new() } else { assignments::excluded_pending_per_line(client) };
     let any_excluded = !excluded.is_empty();
-    let mut candidates = if room.is_empty() {
-        Vec::new()
-    } else {
-        // Each lead some seller may not take can be passed over, so read one more per such lead.
-        let limits: Vec<(i32, i64)> = room
-            .iter()
-            .map(|&(line, room)| {
-                let extra = excluded.iter().find(|(l, _)| *l == line).map_or(0, |(_, n)| *n);
-                (line, room.saturating_add(extra))
-            })
-            .collect();
-        assignments::pending(client, &limits)
-    };
+    // Each lead some seller may not take can be passed over, so read one more per such lead.
+    let limits: Vec<(i32, i64)> = room
+        .iter()
+        .map(|&(line, room)| {
+            let extra = excluded.iter().find(|(l, _)| *l == line).map_or(0, |(_, n)| *n);
+            (line, room.saturating_add(extra))
+        })
+        .collect();
+    let read = assignments::pending(client, &limits);
+    let mut candidates = read.candidates;
     let pending_read = candidates.len();
     // Every lapsed lead goes back to Pending; only those of lines with room are candidates now.
     let requeue: Vec<(String, String)> =
@@ -103,13 +109,7 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     if !lapsed.is_empty() {
         // Back in the queue at its place: priority first, then document number, per line.
         candidates.append(&mut lapsed);
-        candidates.sort_by(|a, b| {
-            (a.business_line_id, std::cmp::Reverse(a.priority), &a.document_number).cmp(&(
-                b.business_line_id,
-                std::cmp::Reverse(b.priority),
-                &b.document_number,
-            ))
-        });
+        candidates.sort_by(|a, b| a.queue_order().cmp(&b.queue_order()));
     }
 
     let mut excluded_by_lead: HashMap<String, Vec<String>> = HashMap::new();
@@ -142,6 +142,17 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     };
     let cursors = round_robin_cursors(&cursor_rows);
     let plan = assign::plan(&leads, &states, now, strategy, &cursors);
+    let planned: HashSet<usize> = plan.pairs.iter().map(|&(lead, _)| lead).collect();
+    let emptied = limits
+        .iter()
+        .filter(|&&(line, limit)| {
+            let mut queued =
+                candidates.iter().enumerate().filter(|(_, c)| c.business_line_id == line && c.lapsed_from.is_none());
+            let read = queued.clone().count();
+            i64::try_from(read).unwrap_or(i64::MAX) < limit && queued.all(|(i, _)| planned.contains(&i))
+        })
+        .map(|&(line, _)| line)
+        .collect();
     Decision {
         requeue,
         pairs: plan
@@ -160,6 +171,7 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
             .collect(),
         pending_read,
         eligible_sellers: plan.eligible_sellers,
+        queue_marks: QueueMarks { emptied, snapshot_xmin: read.snapshot_xmin, overflowed: read.overflowed },
     }
 }
 
@@ -203,6 +215,8 @@ impl AssignmentRun {
         let (lead_numbers, seller_numbers) =
             decision.pairs.iter().map(|pair| (pair.lead.as_str(), pair.seller.as_str())).unzip();
         self.assigned = count(assignments::apply_plan(client, &self.statuses, lead_numbers, seller_numbers));
+        let marks = decision.queue_marks;
+        assignments::mark_queue(client, marks.emptied, marks.snapshot_xmin, marks.overflowed);
         let (cursor_lines, cursor_sellers) =
             decision.cursors.iter().map(|(line, seller)| (*line, seller.as_str())).unzip();
         assignments::save_round_robin_cursors(client, cursor_lines, cursor_sellers);

@@ -95,3 +95,49 @@ fn concurrent_changes_of_one_sellers_hours_keep_its_schedule_exact() {
     assert_eq!(windows, 2, "both windows are in the seller's schedule");
     assert_invariants(&mut second);
 }
+
+/// A run that empties a business line gives it a watermark, and the next run reads only the
+/// leads queued since. A lead queued by a transaction still open during such a run is one the
+/// run cannot see: the watermark stays at or below that transaction, so the next run after it
+/// commits finds the lead.
+#[test]
+fn a_lead_queued_while_a_run_empties_its_line_is_assigned_by_the_next_run() {
+    let database = fresh_database("derived_state_watermark");
+    let mut client = connect(&database);
+    let mut open = connect(&database);
+    let insert_lead = |number: &str, line: i32| {
+        format!(
+            "INSERT INTO lead_management.leads (document_number, given_name, surname, phone, email, business_line_id, country_id, document_type_id)
+             VALUES ('{number}', 'Wendy', 'Water', '+1-555-0199', '{number}@example.com', {line}, 1, 1)"
+        )
+    };
+    let watermark = |client: &mut Client| -> i64 {
+        scalar(
+            client,
+            "SELECT enqueued_since::text::bigint FROM lead_management.assignment_queue_watermarks WHERE business_line_id = 1",
+        )
+    };
+    client.batch_execute(&format!("{SEED_SELLERS}; {}; SELECT assign_leads()", insert_lead("W1", 1))).expect("setup");
+    let first = watermark(&mut client);
+
+    open.batch_execute(&format!("BEGIN; {}", insert_lead("W2", 1))).expect("open transaction queues W2");
+    let open_xid: i64 = scalar(&mut open, "SELECT pg_current_xact_id()::text::bigint");
+    // This run sees a lead of line 2 but not W2: line 1 is empty to it.
+    client.batch_execute(&format!("{}; SELECT assign_leads()", insert_lead("W3", 2))).expect("run while W2 is open");
+    let second = watermark(&mut client);
+    // Other tests' transactions on this server may hold it lower still.
+    assert!(
+        first <= second && second <= open_xid,
+        "the watermark ({first} then {second}) stops at the open transaction ({open_xid})"
+    );
+
+    open.batch_execute("COMMIT").expect("commit W2");
+    client.batch_execute("SELECT assign_leads()").expect("the next run");
+    let status: String = scalar(
+        &mut client,
+        "SELECT st.name FROM lead_management.assignments a JOIN lead_management.assignment_statuses st USING (assignment_status_id)
+         WHERE a.lead_document_number = 'W2'",
+    );
+    assert_eq!(status, "Assigned");
+    assert_invariants(&mut client);
+}

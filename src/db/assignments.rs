@@ -84,16 +84,29 @@ pub fn record_version(version: &PgHeapTuple<'_, AllocatedByPostgres>) {
 }
 
 /// Per business line, at most `limit` Pending leads in the order runs take them (priority, then
-/// document_number), as (document_number, business_line_id, priority). A line that is not asked
-/// for is not read at all, however long its backlog.
+/// document_number), as (document_number, business_line_id, priority, read through the line's
+/// watermark, xmin of the snapshot the read saw). A line that is not asked for is not read at
+/// all, however long its backlog. A line with a watermark (and `$3`) is read through the arrival
+/// index, unordered and at most `ARRIVALS_SLACK` past its limit: the caller sorts it.
 static READ_PENDING: Statement = Statement {
-    sql: "SELECT q.lead_document_number, q.business_line_id, q.priority \
+    sql: "SELECT q.lead_document_number, q.business_line_id, q.priority, w.enqueued_since IS NOT NULL, \
+                 (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint) \
           FROM unnest($1::int[], $2::bigint[]) AS r(business_line_id, lead_limit) \
-          CROSS JOIN LATERAL (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
-                              WHERE q.business_line_id = r.business_line_id \
-                              ORDER BY q.priority DESC, q.lead_document_number LIMIT r.lead_limit) q",
-    arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID],
+          LEFT JOIN lead_management.assignment_queue_watermarks w ON w.business_line_id = r.business_line_id AND $3 \
+          CROSS JOIN LATERAL ( \
+              (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
+               WHERE q.business_line_id = r.business_line_id AND w.enqueued_since IS NULL \
+               ORDER BY q.priority DESC, q.lead_document_number LIMIT r.lead_limit) \
+              UNION ALL \
+              (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
+               WHERE q.business_line_id = r.business_line_id AND q.enqueued_by >= w.enqueued_since \
+               LIMIT r.lead_limit + $4)) q",
+    arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID, pg_sys::BOOLOID, pg_sys::INT8OID],
 };
+
+/// How many more leads than a line has room for a read through its watermark may return before
+/// the run gives the watermark up and reads the line in queue order.
+const ARRIVALS_SLACK: i64 = 64;
 
 /// A lead a run may assign: Pending, or (`lapsed_from`) about to be requeued because the seller
 /// it sits with let the acceptance timeout pass.
@@ -104,17 +117,110 @@ pub struct Candidate {
     pub lapsed_from: Option<String>,
 }
 
-pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> Vec<Candidate> {
-    if limits.is_empty() {
-        return Vec::new();
+impl Candidate {
+    /// The order runs take leads in: per business line, higher priority first, then document number.
+    pub fn queue_order(&self) -> (i32, std::cmp::Reverse<i16>, &str) {
+        (self.business_line_id, std::cmp::Reverse(self.priority), &self.document_number)
     }
-    let (lines, limits): (Vec<i32>, Vec<i64>) = limits.iter().copied().unzip();
-    READ_PENDING.read(client, &[lines.into(), limits.into()], "reading pending leads", |row| Candidate {
-        document_number: row.get(1).unwrap_or_default(),
-        business_line_id: row.get(2).unwrap_or_default(),
-        priority: row.get(3).unwrap_or_default(),
-        lapsed_from: None,
-    })
+}
+
+/// What a run read from the queue.
+pub struct PendingRead {
+    /// Per business line, its first leads in queue order.
+    pub candidates: Vec<Candidate>,
+    /// xmin of the snapshot of the read: a lead it did not see was queued by a transaction that
+    /// was running then or began later. `None` when it read no row.
+    pub snapshot_xmin: Option<i64>,
+    /// Lines whose arrivals since their watermark outnumber their room: the watermark no longer
+    /// pays and is dropped.
+    pub overflowed: Vec<i32>,
+}
+
+pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead {
+    let mut read = PendingRead { candidates: Vec::new(), snapshot_xmin: None, overflowed: Vec::new() };
+    if limits.is_empty() {
+        return read;
+    }
+    let (lines, limit_values): (Vec<i32>, Vec<i64>) = limits.iter().copied().unzip();
+    let rows = READ_PENDING.read(
+        client,
+        &[lines.into(), limit_values.into(), true.into(), ARRIVALS_SLACK.into()],
+        "reading pending leads",
+        |row| {
+            let candidate = Candidate {
+                document_number: row.get(1).unwrap_or_default(),
+                business_line_id: row.get(2).unwrap_or_default(),
+                priority: row.get(3).unwrap_or_default(),
+                lapsed_from: None,
+            };
+            (candidate, row.get::<bool>(4).unwrap_or(false), row.get::<i64>(5))
+        },
+    );
+    let mut arrivals: Vec<Candidate> = Vec::new();
+    for (candidate, through_watermark, snapshot_xmin) in rows {
+        read.snapshot_xmin = snapshot_xmin;
+        if through_watermark {
+            arrivals.push(candidate);
+        } else {
+            read.candidates.push(candidate);
+        }
+    }
+    arrivals.sort_by(|a, b| a.queue_order().cmp(&b.queue_order()));
+    let mut arrivals = arrivals.into_iter().peekable();
+    while let Some(first) = arrivals.next() {
+        let line = first.business_line_id;
+        let mut of_line = vec![first];
+        while let Some(next) = arrivals.next_if(|c| c.business_line_id == line) {
+            of_line.push(next);
+        }
+        let limit = limits.iter().find(|(l, _)| *l == line).map_or(0, |(_, n)| *n);
+        if i64::try_from(of_line.len()).unwrap_or(i64::MAX) >= limit.saturating_add(ARRIVALS_SLACK) {
+            read.overflowed.push(line);
+        } else {
+            of_line.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            read.candidates.append(&mut of_line);
+        }
+    }
+    if !read.overflowed.is_empty() {
+        let (lines, limit_values): (Vec<i32>, Vec<i64>) =
+            limits.iter().copied().filter(|(line, _)| read.overflowed.contains(line)).unzip();
+        READ_PENDING.read(
+            client,
+            &[lines.into(), limit_values.into(), false.into(), ARRIVALS_SLACK.into()],
+            "reading pending leads in queue order",
+            |row| {
+                read.candidates.push(Candidate {
+                    document_number: row.get(1).unwrap_or_default(),
+                    business_line_id: row.get(2).unwrap_or_default(),
+                    priority: row.get(3).unwrap_or_default(),
+                    lapsed_from: None,
+                })
+            },
+        );
+    }
+    read.candidates.sort_by(|a, b| a.queue_order().cmp(&b.queue_order()));
+    read
+}
+
+/// After a run: a line it emptied (it saw every queued lead of it and assigned them all) gets
+/// the run's snapshot xmin as its watermark; an overflowed line loses its watermark.
+static MARK_QUEUE: Statement = Statement {
+    sql: "WITH dropped AS (DELETE FROM lead_management.assignment_queue_watermarks WHERE business_line_id = ANY($3)) \
+          INSERT INTO lead_management.assignment_queue_watermarks (business_line_id, enqueued_since) \
+          SELECT line, $2::text::xid8 FROM unnest($1::int[]) AS line ORDER BY line \
+          ON CONFLICT (business_line_id) DO UPDATE SET enqueued_since = excluded.enqueued_since",
+    arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8OID, pg_sys::INT4ARRAYOID],
+};
+
+pub fn mark_queue(client: &mut SpiClient<'_>, emptied: Vec<i32>, snapshot_xmin: Option<i64>, overflowed: Vec<i32>) {
+    let emptied = if snapshot_xmin.is_some() { emptied } else { Vec::new() };
+    let overflowed: Vec<i32> = overflowed.into_iter().filter(|line| !emptied.contains(line)).collect();
+    if emptied.is_empty() && overflowed.is_empty() {
+        return;
+    }
+    MARK_QUEUE
+        .run(client, &[emptied.into(), snapshot_xmin.into(), overflowed.into()])
+        .or_raise("marking the assignment queue");
 }
 
 /// Per business line, the queued leads that some seller may not be offered: a run may pass

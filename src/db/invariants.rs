@@ -60,6 +60,8 @@ static CHECK_INVARIANTS: Statement = Statement {
            FULL JOIN queued p ON p.lead_document_number = q.lead_document_number \
            WHERE q.lead_document_number IS NULL OR p.lead_document_number IS NULL \
               OR (q.business_line_id, q.priority) IS DISTINCT FROM (p.business_line_id, p.priority) \
+         UNION ALL SELECT 'no queued lead is older than its line''s watermark', count(*) FROM lead_management.assignment_queue q \
+           JOIN lead_management.assignment_queue_watermarks w USING (business_line_id) WHERE q.enqueued_by < w.enqueued_since \
          UNION ALL SELECT 'seller schedules equal seller_hours', count(*) FROM lead_management.seller_schedules m \
            FULL JOIN scheduled r ON r.seller_document_number = m.seller_document_number \
            WHERE m.windows IS DISTINCT FROM r.windows \
@@ -108,9 +110,13 @@ static REPAIR_QUEUE: Statement = Statement {
            SELECT * FROM queued p WHERE NOT EXISTS (SELECT FROM lead_management.assignment_queue q \
              WHERE q.lead_document_number = p.lead_document_number \
                AND (q.business_line_id, q.priority) = (p.business_line_id, p.priority)) \
-           ON CONFLICT (lead_document_number) DO UPDATE SET business_line_id = excluded.business_line_id, priority = excluded.priority \
+           ON CONFLICT (lead_document_number) DO UPDATE SET business_line_id = excluded.business_line_id, priority = excluded.priority, \
+             enqueued_by = excluded.enqueued_by \
+           RETURNING 1), \
+         unmarked AS (DELETE FROM lead_management.assignment_queue_watermarks w WHERE EXISTS (SELECT \
+           FROM lead_management.assignment_queue q WHERE q.business_line_id = w.business_line_id AND q.enqueued_by < w.enqueued_since) \
            RETURNING 1) \
-         SELECT (SELECT count(*) FROM stale) + (SELECT count(*) FROM placed)"
+         SELECT (SELECT count(*) FROM stale) + (SELECT count(*) FROM placed) + (SELECT count(*) FROM unmarked)"
     ),
     arg_types: &[],
 };
@@ -138,7 +144,8 @@ pub struct Repaired {
 }
 
 /// Gives leads loaded with triggers off their Pending row (the triggers then queue them), and
-/// sets seller_loads, assignment_queue and seller_schedules to a recount.
+/// sets seller_loads, assignment_queue and seller_schedules to a recount; a watermark that a
+/// queued lead is older than is dropped (its line is read in queue order again).
 pub fn repair(client: &mut SpiClient<'_>) -> Repaired {
     let pending_created = CREATE_MISSING_PENDING.run(client, &[]).or_raise("creating missing Pending rows").len();
     let loads_corrected = REPAIR_LOADS.run(client, &[]).or_raise("correcting seller loads").len();

@@ -157,12 +157,13 @@ pub fn requeue_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32, onl
 }
 
 static MOVE_IN_QUEUE: Statement = Statement {
-    sql: "UPDATE lead_management.assignment_queue SET business_line_id = $2, priority = $3 \
+    sql: "UPDATE lead_management.assignment_queue SET business_line_id = $2, priority = $3, enqueued_by = pg_current_xact_id() \
           WHERE lead_document_number = $1",
     arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID, pg_sys::INT2OID],
 };
 
-/// A Pending lead's place in the queue follows its business line and priority.
+/// A Pending lead's place in the queue follows its business line and priority. A moved lead
+/// counts as queued now, so a run that reads only what arrived since its line was emptied finds it.
 pub fn requeue_position(client: &mut SpiClient<'_>, lead: &str, business_line_id: i32, priority: i16) {
     MOVE_IN_QUEUE
         .run(client, &[lead.into(), business_line_id.into(), priority.into()])

@@ -211,4 +211,73 @@ mod tests {
             0
         );
     }
+
+    fn has_watermark(line: i32) -> bool {
+        count(&format!(
+            "SELECT count(*) FROM lead_management.assignment_queue_watermarks WHERE business_line_id = {line}"
+        )) == 1
+    }
+
+    fn add_leads(line: i32, numbers: std::ops::RangeInclusive<i32>) {
+        Spi::run(&format!(
+            "INSERT INTO lead_management.leads
+                (document_number, given_name, surname, phone, email, business_line_id, country_id, document_type_id)
+             SELECT format('L%s%s', {line}, lpad(i::text, 5, '0')), 'Lead', 'Person', '+1-555-0199',
+                    format('lead%s.%s@example.com', {line}, i), {line}, 1, 1
+             FROM generate_series({}, {}) AS i",
+            numbers.start(),
+            numbers.end()
+        ))
+        .expect("add leads");
+    }
+
+    fn pending_of_line(line: i32) -> String {
+        Spi::get_one::<String>(&format!(
+            "SELECT string_agg(lead_document_number, ',' ORDER BY priority DESC, lead_document_number)
+             FROM lead_management.assignment_queue WHERE business_line_id = {line}"
+        ))
+        .unwrap()
+        .unwrap_or_default()
+    }
+
+    #[pg_test]
+    fn state_a_run_after_one_that_emptied_its_line_reads_the_arrivals_in_queue_order() {
+        insert_seed_sellers(); // room: line 1 50 + 25, line 2 30, line 3 40
+        insert_leads(&[1], 10);
+        Spi::run("SELECT assign_leads()").unwrap();
+        assert!((1..=3).all(has_watermark), "every line with room was emptied");
+
+        // 70 arrivals for 65 slots; two late ones jump ahead by priority (which moves them in
+        // the queue): the run takes the first 65 in queue order, as a read in queue order would.
+        add_leads(1, 11..=80);
+        Spi::run("UPDATE lead_management.leads SET priority = 1 WHERE document_number IN ('L100079', 'L100080')")
+            .unwrap();
+        Spi::run("SELECT assign_leads()").unwrap();
+        assert_eq!(pending_of_line(1), "L100074,L100075,L100076,L100077,L100078");
+        assert!(has_watermark(1), "a line left with leads keeps the watermark it had");
+        assert_state_exact("a run through the watermark");
+
+        // Far more arrivals than room: the run falls back to queue order and drops the watermark.
+        add_leads(3, 1..=200);
+        Spi::run("SELECT assign_leads()").unwrap();
+        assert!(!has_watermark(3));
+        assert_eq!(count("SELECT count(*) FROM lead_management.assignment_queue WHERE business_line_id = 3"), 160);
+        assert!(pending_of_line(3).starts_with("L300041,"), "the first 40 in queue order were taken");
+        assert_state_exact("a run past the arrival slack");
+
+        // A watermark newer than a queued lead would hide it: the invariant counts the lead,
+        // repair_assignments() drops the watermark.
+        Spi::run(
+            "UPDATE lead_management.assignment_queue_watermarks
+             SET enqueued_since = (pg_current_xact_id()::text::bigint + 1)::text::xid8 WHERE business_line_id = 1",
+        )
+        .unwrap();
+        assert_eq!(
+            count("SELECT violations FROM check_invariants() WHERE invariant LIKE 'no queued lead is older%'"),
+            5
+        );
+        assert_eq!(count("SELECT queue_entries_corrected FROM repair_assignments()"), 1);
+        assert!(!has_watermark(1));
+        assert_state_exact("repair_assignments()");
+    }
 }
