@@ -87,7 +87,9 @@ pub fn record_version(version: &PgHeapTuple<'_, AllocatedByPostgres>) {
 /// document_number), as (document_number, business_line_id, priority, read through the line's
 /// watermark, xmin of the snapshot the read saw). A line that is not asked for is not read at
 /// all, however long its backlog. A line with a watermark (and `$3`) is read through the arrival
-/// index, unordered and at most `ARRIVALS_SLACK` past its limit: the caller sorts it.
+/// index, in arrival order and at most `ARRIVALS_SLACK` past its limit: the caller sorts it. (The
+/// ORDER BY is that index's order: it keeps a generic plan on the index, where an unordered
+/// range of unknown width would be read by a scan of the whole table, dead rows included.)
 static READ_PENDING: Statement = Statement {
     sql: "SELECT q.lead_document_number, q.business_line_id, q.priority, w.enqueued_since IS NOT NULL, \
                  (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint) \
@@ -100,7 +102,7 @@ static READ_PENDING: Statement = Statement {
               UNION ALL \
               (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
                WHERE q.business_line_id = r.business_line_id AND q.enqueued_by >= w.enqueued_since \
-               LIMIT r.lead_limit + $4)) q",
+               ORDER BY q.enqueued_by LIMIT r.lead_limit + $4)) q",
     arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID, pg_sys::BOOLOID, pg_sys::INT8OID],
 };
 
