@@ -63,6 +63,11 @@ const AUDIT_CONTEXT: &str = "WITH context AS MATERIALIZED (\
     SELECT clock_timestamp() AS changed_at, inet_client_addr() AS ip_address, session_user::text AS db_user, \
            current_setting('application_name') AS application_name, txid_current() AS transaction_id) ";
 
+/// The context's columns as scalar subqueries: each is computed once, and the rows an UPDATE's
+/// pairing sorts or hashes do not carry it.
+const AUDIT_CONTEXT_VALUES: &str = "(SELECT changed_at FROM context), (SELECT ip_address FROM context), \
+    (SELECT db_user FROM context), (SELECT application_name FROM context), (SELECT transaction_id FROM context)";
+
 /// One audit_logs row per changed row, with the old and new images as jsonb. An UPDATE's
 /// transition tables hold old and new versions in the same order, so the n-th old row pairs
 /// with the n-th new one (primary keys may change, so they cannot pair them).
@@ -82,17 +87,18 @@ pub fn audit(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
             let (images, changed_rows) = match event {
                 Event::Insert => ("NULL::jsonb, to_jsonb(n)", "new_rows n"),
                 Event::Delete => ("to_jsonb(o), NULL::jsonb", "old_rows o"),
+                // The rows are paired as they are, and only then turned into jsonb: the pairing
+                // sorts or hashes one side, and a row is a third of the size of its image.
                 Event::Update => (
-                    "o.image, n.image",
-                    "(SELECT row_number() OVER () AS i, to_jsonb(o) AS image FROM old_rows o) o \
-                     JOIN (SELECT row_number() OVER () AS i, to_jsonb(n) AS image FROM new_rows n) n USING (i)",
+                    "to_jsonb(o.version), to_jsonb(n.version)",
+                    "(SELECT row_number() OVER () AS i, o AS version FROM old_rows o) o \
+                     JOIN (SELECT row_number() OVER () AS i, n AS version FROM new_rows n) n USING (i)",
                 ),
             };
             format!(
                 "{AUDIT_CONTEXT}INSERT INTO lead_management.audit_logs \
                  (table_name, action, old_value, new_value, changed_at, ip_address, db_user, application_name, transaction_id) \
-                 SELECT $1, $2, {images}, c.changed_at, c.ip_address, c.db_user, c.application_name, c.transaction_id \
-                 FROM {changed_rows}, context c"
+                 SELECT $1, $2, {images}, {AUDIT_CONTEXT_VALUES} FROM {changed_rows}"
             )
         },
     )
