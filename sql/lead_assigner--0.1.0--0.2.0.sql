@@ -192,12 +192,16 @@ CREATE FUNCTION lead_management."track_assignment_state"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'track_assignment_state_wrapper';
-ALTER FUNCTION lead_management.track_assignment_state() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+-- The set-based trigger functions run without JIT (see triggers.sql).
+ALTER FUNCTION lead_management.audit_row_change() SET jit = off;
+ALTER FUNCTION lead_management.record_assignment_version() SET jit = off;
+ALTER FUNCTION lead_management.create_pending_assignment() SET jit = off;
+ALTER FUNCTION lead_management.track_assignment_state() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 CREATE FUNCTION lead_management."track_seller_schedule"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'track_seller_schedule_wrapper';
-ALTER FUNCTION lead_management.track_seller_schedule() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION lead_management.track_seller_schedule() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 
 -- The three audit triggers of one table (as in triggers.sql).
 CREATE FUNCTION lead_management.attach_statement_triggers(audited text) RETURNS void
