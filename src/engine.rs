@@ -142,14 +142,19 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     };
     let cursors = round_robin_cursors(&cursor_rows);
     let plan = assign::plan(&leads, &states, now, strategy, &cursors);
+    // A line read short of its limit has no other queued lead the run could see; if the plan
+    // takes every one it read, the run leaves the line empty.
     let planned: HashSet<usize> = plan.pairs.iter().map(|&(lead, _)| lead).collect();
     let emptied = limits
         .iter()
         .filter(|&&(line, limit)| {
-            let mut queued =
-                candidates.iter().enumerate().filter(|(_, c)| c.business_line_id == line && c.lapsed_from.is_none());
-            let read = queued.clone().count();
-            i64::try_from(read).unwrap_or(i64::MAX) < limit && queued.all(|(i, _)| planned.contains(&i))
+            let queued: Vec<usize> = candidates
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| c.business_line_id == line && c.lapsed_from.is_none())
+                .map(|(i, _)| i)
+                .collect();
+            i64::try_from(queued.len()).unwrap_or(i64::MAX) < limit && queued.iter().all(|i| planned.contains(i))
         })
         .map(|&(line, _)| line)
         .collect();

@@ -6,7 +6,7 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgSqlErrorCode;
 
-use super::{pairs, Statement};
+use super::{pairs, Row, Statement};
 use crate::errors::{raise, OrRaise};
 
 /// The status ids one run needs, read once per run (the table is tiny and users may add rows).
@@ -138,6 +138,17 @@ pub struct PendingRead {
     pub overflowed: Vec<i32>,
 }
 
+fn queued(row: &Row<'_>) -> Candidate {
+    Candidate {
+        document_number: row.get(1).unwrap_or_default(),
+        business_line_id: row.get(2).unwrap_or_default(),
+        priority: row.get(3).unwrap_or_default(),
+        lapsed_from: None,
+    }
+}
+
+/// Per (business line, limit), its first leads in queue order; through the line's watermark
+/// when it has one, in queue order when it has none or too many arrivals.
 pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead {
     let mut read = PendingRead { candidates: Vec::new(), snapshot_xmin: None, overflowed: Vec::new() };
     if limits.is_empty() {
@@ -148,15 +159,7 @@ pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead
         client,
         &[lines.into(), limit_values.into(), true.into(), ARRIVALS_SLACK.into()],
         "reading pending leads",
-        |row| {
-            let candidate = Candidate {
-                document_number: row.get(1).unwrap_or_default(),
-                business_line_id: row.get(2).unwrap_or_default(),
-                priority: row.get(3).unwrap_or_default(),
-                lapsed_from: None,
-            };
-            (candidate, row.get::<bool>(4).unwrap_or(false), row.get::<i64>(5))
-        },
+        |row| (queued(row), row.get::<bool>(4).unwrap_or(false), row.get::<i64>(5)),
     );
     let mut arrivals: Vec<Candidate> = Vec::new();
     for (candidate, through_watermark, snapshot_xmin) in rows {
@@ -186,19 +189,12 @@ pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead
     if !read.overflowed.is_empty() {
         let (lines, limit_values): (Vec<i32>, Vec<i64>) =
             limits.iter().copied().filter(|(line, _)| read.overflowed.contains(line)).unzip();
-        READ_PENDING.read(
+        read.candidates.extend(READ_PENDING.read(
             client,
             &[lines.into(), limit_values.into(), false.into(), ARRIVALS_SLACK.into()],
             "reading pending leads in queue order",
-            |row| {
-                read.candidates.push(Candidate {
-                    document_number: row.get(1).unwrap_or_default(),
-                    business_line_id: row.get(2).unwrap_or_default(),
-                    priority: row.get(3).unwrap_or_default(),
-                    lapsed_from: None,
-                })
-            },
-        );
+            queued,
+        ));
     }
     read.candidates.sort_by(|a, b| a.queue_order().cmp(&b.queue_order()));
     read
@@ -214,6 +210,8 @@ static MARK_QUEUE: Statement = Statement {
     arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8OID, pg_sys::INT4ARRAYOID],
 };
 
+/// `emptied` lines get `snapshot_xmin` (from [`pending`]) as their watermark; `overflowed`
+/// lines that were not emptied lose theirs.
 pub fn mark_queue(client: &mut SpiClient<'_>, emptied: Vec<i32>, snapshot_xmin: Option<i64>, overflowed: Vec<i32>) {
     let emptied = if snapshot_xmin.is_some() { emptied } else { Vec::new() };
     let overflowed: Vec<i32> = overflowed.into_iter().filter(|line| !emptied.contains(line)).collect();

@@ -1,4 +1,4 @@
-//! The only place that speaks SPI. Every statement is planned once per backend and kept
+//! The only place that speaks SPI. Every statement is prepared once per backend and kept
 //! (SPI_keepplan); PostgreSQL re-validates kept plans itself when the schema changes.
 
 /// seller_hours windows as seller_schedules keeps them, one bigint each: weekday << 34 |
