@@ -203,21 +203,21 @@ CREATE FUNCTION lead_management."track_seller_schedule"()
 	AS 'MODULE_PATHNAME', 'track_seller_schedule_wrapper';
 ALTER FUNCTION lead_management.track_seller_schedule() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 
--- The three audit triggers of one table (as in triggers.sql).
-CREATE FUNCTION lead_management.attach_statement_triggers(audited text) RETURNS void
+-- The three per-statement triggers of one function on one table (as in triggers.sql).
+CREATE FUNCTION lead_management.attach_statement_triggers(target text, prefix text, trigger_function text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    EXECUTE format('CREATE TRIGGER audit_insert AFTER INSERT ON lead_management.%I REFERENCING NEW TABLE AS new_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
-    EXECUTE format('CREATE TRIGGER audit_update AFTER UPDATE ON lead_management.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
-    EXECUTE format('CREATE TRIGGER audit_delete AFTER DELETE ON lead_management.%I REFERENCING OLD TABLE AS old_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON lead_management.%I REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.%I()', prefix || '_insert', target, trigger_function);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON lead_management.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.%I()', prefix || '_update', target, trigger_function);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON lead_management.%I REFERENCING OLD TABLE AS old_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.%I()', prefix || '_delete', target, trigger_function);
 END
 $$;
-REVOKE EXECUTE ON FUNCTION lead_management.attach_statement_triggers(text) FROM PUBLIC;
-COMMENT ON FUNCTION lead_management.attach_statement_triggers(text) IS
-    'Internal: attaches the per-statement audit triggers (insert, update, delete) to a lead_management table';
+REVOKE EXECUTE ON FUNCTION lead_management.attach_statement_triggers(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION lead_management.attach_statement_triggers(text, text, text) IS
+    'Internal: attaches prefix_insert, prefix_update and prefix_delete, per statement with their transition tables, running lead_management.trigger_function() on a lead_management table';
 
 COMMENT ON FUNCTION lead_management.audit_row_change() IS
     'Trigger (Rust), per statement: writes one audit_logs row per changed row with its old and new images as jsonb, in one INSERT for the whole statement';
@@ -232,7 +232,7 @@ COMMENT ON FUNCTION lead_management.track_seller_schedule() IS
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
     'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 
-SELECT lead_management.attach_statement_triggers(audited)
+SELECT lead_management.attach_statement_triggers(audited, 'audit', 'audit_row_change')
 FROM unnest(ARRAY['countries', 'document_types', 'business_lines', 'assignment_statuses', 'leads', 'sellers',
                   'seller_hours', 'assignments', 'assignment_records', 'assignment_runs', 'round_robin_cursors',
                   'assignment_exclusions']) AS audited;
@@ -248,24 +248,8 @@ CREATE TRIGGER record_assignment_version_insert AFTER INSERT ON lead_management.
 CREATE TRIGGER record_assignment_version_update AFTER UPDATE ON lead_management.assignments
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.record_assignment_version();
-CREATE TRIGGER track_assignment_state_insert AFTER INSERT ON lead_management.assignments
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
-CREATE TRIGGER track_assignment_state_update AFTER UPDATE ON lead_management.assignments
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
-CREATE TRIGGER track_assignment_state_delete AFTER DELETE ON lead_management.assignments
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
-CREATE TRIGGER track_seller_schedule_insert AFTER INSERT ON lead_management.seller_hours
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
-CREATE TRIGGER track_seller_schedule_update AFTER UPDATE ON lead_management.seller_hours
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
-CREATE TRIGGER track_seller_schedule_delete AFTER DELETE ON lead_management.seller_hours
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
+SELECT lead_management.attach_statement_triggers('assignments', 'track_assignment_state', 'track_assignment_state');
+SELECT lead_management.attach_statement_triggers('seller_hours', 'track_seller_schedule', 'track_seller_schedule');
 CREATE TRIGGER refuse_history_rewrite BEFORE UPDATE OR DELETE ON lead_management.audit_logs
     FOR EACH ROW EXECUTE FUNCTION lead_management.refuse_history_rewrite();
 CREATE TRIGGER refuse_history_truncate BEFORE TRUNCATE ON lead_management.audit_logs

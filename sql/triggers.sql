@@ -1,21 +1,22 @@
 -- Attaches the Rust trigger functions. Reference rows were inserted before this file runs, so
 -- the audit trail starts with the first change a user makes.
 
--- The three audit triggers of one table (the upgrade script uses it too).
-CREATE FUNCTION lead_management.attach_statement_triggers(audited text) RETURNS void
+-- The three per-statement triggers (insert, update, delete) of one function on one table (the
+-- upgrade script has it too).
+CREATE FUNCTION lead_management.attach_statement_triggers(target text, prefix text, trigger_function text) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-    EXECUTE format('CREATE TRIGGER audit_insert AFTER INSERT ON lead_management.%I REFERENCING NEW TABLE AS new_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
-    EXECUTE format('CREATE TRIGGER audit_update AFTER UPDATE ON lead_management.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
-    EXECUTE format('CREATE TRIGGER audit_delete AFTER DELETE ON lead_management.%I REFERENCING OLD TABLE AS old_rows '
-                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.audit_row_change()', audited);
+    EXECUTE format('CREATE TRIGGER %I AFTER INSERT ON lead_management.%I REFERENCING NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.%I()', prefix || '_insert', target, trigger_function);
+    EXECUTE format('CREATE TRIGGER %I AFTER UPDATE ON lead_management.%I REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.%I()', prefix || '_update', target, trigger_function);
+    EXECUTE format('CREATE TRIGGER %I AFTER DELETE ON lead_management.%I REFERENCING OLD TABLE AS old_rows '
+                   'FOR EACH STATEMENT EXECUTE FUNCTION lead_management.%I()', prefix || '_delete', target, trigger_function);
 END
 $$;
-REVOKE EXECUTE ON FUNCTION lead_management.attach_statement_triggers(text) FROM PUBLIC;
-COMMENT ON FUNCTION lead_management.attach_statement_triggers(text) IS
-    'Internal: attaches the per-statement audit triggers (insert, update, delete) to a lead_management table';
+REVOKE EXECUTE ON FUNCTION lead_management.attach_statement_triggers(text, text, text) FROM PUBLIC;
+COMMENT ON FUNCTION lead_management.attach_statement_triggers(text, text, text) IS
+    'Internal: attaches prefix_insert, prefix_update and prefix_delete, per statement with their transition tables, running lead_management.trigger_function() on a lead_management table';
 
 -- The writing triggers run as the extension owner: a role allowed to change leads still cannot
 -- insert into (let alone forge) audit_logs or assignment_records directly. The set-based ones run
@@ -47,7 +48,7 @@ COMMENT ON FUNCTION lead_management.refuse_history_rewrite() IS
 -- Statement-level triggers with transition tables: a statement that changes 100,000 rows costs a
 -- few set-based statements, not 100,000 trigger calls. PostgreSQL allows transition tables only
 -- on single-event triggers, hence one trigger per event.
-SELECT lead_management.attach_statement_triggers(audited)
+SELECT lead_management.attach_statement_triggers(audited, 'audit', 'audit_row_change')
 FROM unnest(ARRAY['countries', 'document_types', 'business_lines', 'assignment_statuses', 'leads', 'sellers',
                   'seller_hours', 'assignments', 'assignment_records', 'assignment_runs', 'round_robin_cursors',
                   'assignment_exclusions']) AS audited;
@@ -70,25 +71,9 @@ CREATE TRIGGER record_assignment_version_update AFTER UPDATE ON lead_management.
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.record_assignment_version();
 
-CREATE TRIGGER track_assignment_state_insert AFTER INSERT ON lead_management.assignments
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
-CREATE TRIGGER track_assignment_state_update AFTER UPDATE ON lead_management.assignments
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
-CREATE TRIGGER track_assignment_state_delete AFTER DELETE ON lead_management.assignments
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_assignment_state();
+SELECT lead_management.attach_statement_triggers('assignments', 'track_assignment_state', 'track_assignment_state');
 
-CREATE TRIGGER track_seller_schedule_insert AFTER INSERT ON lead_management.seller_hours
-    REFERENCING NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
-CREATE TRIGGER track_seller_schedule_update AFTER UPDATE ON lead_management.seller_hours
-    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
-CREATE TRIGGER track_seller_schedule_delete AFTER DELETE ON lead_management.seller_hours
-    REFERENCING OLD TABLE AS old_rows
-    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
+SELECT lead_management.attach_statement_triggers('seller_hours', 'track_seller_schedule', 'track_seller_schedule');
 
 -- Row triggers on the partitioned audit_logs are cloned onto every partition, present and future.
 CREATE TRIGGER refuse_history_rewrite BEFORE UPDATE OR DELETE ON lead_management.audit_logs
