@@ -142,6 +142,16 @@ CREATE TABLE lead_management.seller_schedules (
 );
 COMMENT ON TABLE lead_management.seller_schedules IS 'Derived: per seller with working hours, its seller_hours windows packed one bigint each (weekday << 34 | starts_at << 17 | ends_at, in seconds since local midnight), so a run reads one row per seller';
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_schedules', '');
+
+-- Per business line, the version of its sellers and working hours (see schema.sql); backends
+-- keep the sellers between runs and read them again when a version changes.
+CREATE SEQUENCE lead_management.seller_roster_version_seq;
+COMMENT ON SEQUENCE lead_management.seller_roster_version_seq IS 'Versions for seller_roster_versions (a value is never handed out twice)';
+CREATE TABLE lead_management.seller_roster_versions (
+    business_line_id integer PRIMARY KEY,
+    version bigint NOT NULL
+);
+COMMENT ON TABLE lead_management.seller_roster_versions IS 'Derived: per business line, the version of its sellers and working hours, renewed by every statement that changes them (and by repair_assignments()); a backend reads the sellers again only when a version changed';
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_exclusions', '');
 
 -- audit_logs becomes partitioned by month. Its rows move to the new table's DEFAULT partition
@@ -195,13 +205,18 @@ CREATE FUNCTION lead_management."track_assignment_state"()
 -- The set-based trigger functions run without JIT (see triggers.sql).
 ALTER FUNCTION lead_management.audit_row_change() SET jit = off;
 ALTER FUNCTION lead_management.record_assignment_version() SET jit = off;
-ALTER FUNCTION lead_management.create_pending_assignment() SET jit = off;
+ALTER FUNCTION lead_management.create_pending_assignment() SET jit = off SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION lead_management.track_assignment_state() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 CREATE FUNCTION lead_management."track_seller_schedule"()
 	RETURNS TRIGGER
 	LANGUAGE c
 	AS 'MODULE_PATHNAME', 'track_seller_schedule_wrapper';
 ALTER FUNCTION lead_management.track_seller_schedule() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
+CREATE FUNCTION lead_management."track_seller_roster"()
+	RETURNS TRIGGER
+	LANGUAGE c
+	AS 'MODULE_PATHNAME', 'track_seller_roster_wrapper';
+ALTER FUNCTION lead_management.track_seller_roster() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 
 -- The three per-statement triggers of one function on one table (as in triggers.sql).
 CREATE FUNCTION lead_management.attach_statement_triggers(target text, prefix text, trigger_function text) RETURNS void
@@ -228,7 +243,9 @@ COMMENT ON FUNCTION lead_management.create_pending_assignment() IS
 COMMENT ON FUNCTION lead_management.track_assignment_state() IS
     'Trigger (Rust), per statement: keeps seller_loads, assignment_queue and seller_hourly_assignments equal to what assignments says';
 COMMENT ON FUNCTION lead_management.track_seller_schedule() IS
-    'Trigger (Rust), per statement: keeps seller_schedules equal to seller_hours for the sellers the statement touched';
+    'Trigger (Rust), per statement: keeps seller_schedules equal to seller_hours for the sellers the statement touched (empty after TRUNCATE)';
+COMMENT ON FUNCTION lead_management.track_seller_roster() IS
+    'Trigger (Rust), per statement: gives the business lines whose sellers or working hours the statement changed a new version in seller_roster_versions (every line on TRUNCATE)';
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
     'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 
@@ -250,6 +267,14 @@ CREATE TRIGGER record_assignment_version_update AFTER UPDATE ON lead_management.
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.record_assignment_version();
 SELECT lead_management.attach_statement_triggers('assignments', 'track_assignment_state', 'track_assignment_state');
 SELECT lead_management.attach_statement_triggers('seller_hours', 'track_seller_schedule', 'track_seller_schedule');
+SELECT lead_management.attach_statement_triggers(changed, 'track_seller_roster', 'track_seller_roster')
+FROM unnest(ARRAY['sellers', 'seller_hours']) AS changed;
+CREATE TRIGGER track_seller_schedule_truncate AFTER TRUNCATE ON lead_management.seller_hours
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
+CREATE TRIGGER track_seller_roster_truncate AFTER TRUNCATE ON lead_management.sellers
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_roster();
+CREATE TRIGGER track_seller_roster_truncate AFTER TRUNCATE ON lead_management.seller_hours
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_roster();
 CREATE TRIGGER refuse_history_rewrite BEFORE UPDATE OR DELETE ON lead_management.audit_logs
     FOR EACH ROW EXECUTE FUNCTION lead_management.refuse_history_rewrite();
 CREATE TRIGGER refuse_history_truncate BEFORE TRUNCATE ON lead_management.audit_logs
@@ -328,6 +353,10 @@ AS 'MODULE_PATHNAME', 'start_simulation_at_finest_interval_wrapper';
 REVOKE EXECUTE ON FUNCTION start_simulation(interval), start_simulation() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION start_simulation(interval), start_simulation() TO lead_assigner_admin;
 
+-- Runs keep generic plans (see api.sql).
+ALTER FUNCTION assign_leads() SET plan_cache_mode = force_generic_plan;
+ALTER FUNCTION simulate_cycle(integer) SET plan_cache_mode = force_generic_plan;
+
 -- Every function's description (several now name the roles that may call them).
 COMMENT ON FUNCTION assign_leads() IS
     'Assigns every pending lead it can to an active seller of its business line with free capacity (strategy: lead_assigner.strategy); returns how many it assigned. Safe to call from many sessions at once. Roles: lead_assigner_app, lead_assigner_admin.';
@@ -354,7 +383,7 @@ COMMENT ON FUNCTION seller_availability() IS
 COMMENT ON FUNCTION check_invariants() IS
     'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads, queue and schedules equal to a recount, no queued lead below its line''s watermark, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION repair_assignments() IS
-    'After a load with triggers off: creates the missing Pending assignments and sets seller_loads, assignment_queue and seller_schedules to a recount; returns what it changed. Admin role (lead_assigner_admin) only.';
+    'After a load with triggers off: creates the missing Pending assignments, sets seller_loads, assignment_queue and seller_schedules to a recount and renews seller_roster_versions (every session reads the sellers again); returns what it changed. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION maintain() IS
     'Daily upkeep (pg_cron job lead_assigner_maintenance): creates audit_logs partitions for this month and the next two, moving in rows the DEFAULT partition caught, and drops whole months older than lead_assigner.audit_retention, logging each drop as a PRUNE row. Returns one row per partition created or dropped. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION stop_simulation() IS
@@ -409,8 +438,10 @@ ORDER BY b.business_line_id;
 
 GRANT SELECT ON lead_management.seller_loads, lead_management.assignment_queue, lead_management.audit_logs,
     lead_management.audit_logs_default, lead_management.seller_hours, lead_management.seller_hourly_assignments,
-    lead_management.seller_schedules, lead_management.assignment_exclusions, lead_management.assignment_queue_watermarks
+    lead_management.seller_schedules, lead_management.assignment_exclusions, lead_management.assignment_queue_watermarks,
+    lead_management.seller_roster_versions
     TO lead_assigner_app, lead_assigner_admin;
+GRANT USAGE ON SEQUENCE lead_management.seller_roster_version_seq TO lead_assigner_admin;
 GRANT INSERT, UPDATE, DELETE ON lead_management.seller_hours TO lead_assigner_admin;
 
 DO $$

@@ -252,6 +252,19 @@ CREATE TABLE lead_management.seller_schedules (
 );
 COMMENT ON TABLE lead_management.seller_schedules IS 'Derived: per seller with working hours, its seller_hours windows packed one bigint each (weekday << 34 | starts_at << 17 | ends_at, in seconds since local midnight), so a run reads one row per seller';
 
+-- Why: every run reads the sellers with room, but their own columns and hours change far less
+-- often than their loads. Each backend keeps them between runs (db::sellers) and reads them again
+-- only when a line's version differs from the one it read them at: every statement that changes
+-- sellers or seller_hours gives the lines it touched a new version from the sequence, which no
+-- other transaction ever gets, even when this one rolls back.
+CREATE SEQUENCE lead_management.seller_roster_version_seq;
+COMMENT ON SEQUENCE lead_management.seller_roster_version_seq IS 'Versions for seller_roster_versions (a value is never handed out twice)';
+CREATE TABLE lead_management.seller_roster_versions (
+    business_line_id integer PRIMARY KEY,
+    version bigint NOT NULL
+);
+COMMENT ON TABLE lead_management.seller_roster_versions IS 'Derived: per business line, the version of its sellers and working hours, renewed by every statement that changes them (and by repair_assignments()); a backend reads the sellers again only when a version changed';
+
 CREATE TABLE lead_management.assignment_exclusions (
     lead_document_number text COLLATE "C" NOT NULL
         REFERENCES lead_management.leads ON UPDATE CASCADE ON DELETE CASCADE,

@@ -25,9 +25,12 @@ COMMENT ON FUNCTION lead_management.attach_statement_triggers(text, text, text) 
 -- 2 s), for expressions as simple as a column copy.
 ALTER FUNCTION lead_management.audit_row_change() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 ALTER FUNCTION lead_management.record_assignment_version() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
-ALTER FUNCTION lead_management.create_pending_assignment() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
+-- It runs assign_on_insert's runs, hence their plan_cache_mode (see api.sql).
+ALTER FUNCTION lead_management.create_pending_assignment() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off
+    SET plan_cache_mode = force_generic_plan;
 ALTER FUNCTION lead_management.track_assignment_state() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 ALTER FUNCTION lead_management.track_seller_schedule() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
+ALTER FUNCTION lead_management.track_seller_roster() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 ALTER FUNCTION lead_management.enforce_assignment_rules() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION lead_management.audit_row_change() IS
@@ -39,7 +42,9 @@ COMMENT ON FUNCTION lead_management.create_pending_assignment() IS
 COMMENT ON FUNCTION lead_management.track_assignment_state() IS
     'Trigger (Rust), per statement: keeps seller_loads, assignment_queue and seller_hourly_assignments equal to what assignments says';
 COMMENT ON FUNCTION lead_management.track_seller_schedule() IS
-    'Trigger (Rust), per statement: keeps seller_schedules equal to seller_hours for the sellers the statement touched';
+    'Trigger (Rust), per statement: keeps seller_schedules equal to seller_hours for the sellers the statement touched (empty after TRUNCATE)';
+COMMENT ON FUNCTION lead_management.track_seller_roster() IS
+    'Trigger (Rust), per statement: gives the business lines whose sellers or working hours the statement changed a new version in seller_roster_versions (every line on TRUNCATE)';
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
     'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 COMMENT ON FUNCTION lead_management.refuse_history_rewrite() IS
@@ -74,6 +79,15 @@ CREATE TRIGGER record_assignment_version_update AFTER UPDATE ON lead_management.
 SELECT lead_management.attach_statement_triggers('assignments', 'track_assignment_state', 'track_assignment_state');
 
 SELECT lead_management.attach_statement_triggers('seller_hours', 'track_seller_schedule', 'track_seller_schedule');
+
+SELECT lead_management.attach_statement_triggers(changed, 'track_seller_roster', 'track_seller_roster')
+FROM unnest(ARRAY['sellers', 'seller_hours']) AS changed;
+CREATE TRIGGER track_seller_schedule_truncate AFTER TRUNCATE ON lead_management.seller_hours
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
+CREATE TRIGGER track_seller_roster_truncate AFTER TRUNCATE ON lead_management.sellers
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_roster();
+CREATE TRIGGER track_seller_roster_truncate AFTER TRUNCATE ON lead_management.seller_hours
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_roster();
 
 -- Row triggers on the partitioned audit_logs are cloned onto every partition, present and future.
 CREATE TRIGGER refuse_history_rewrite BEFORE UPDATE OR DELETE ON lead_management.audit_logs

@@ -66,7 +66,7 @@ struct QueueMarks {
 pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strategy, lines: &Lines) -> Decision {
     let now = sellers::now_micros();
     let mut seller_rows: Vec<_> =
-        sellers::with_room(client).into_iter().filter(|row| lines.includes(row.business_line_id)).collect();
+        sellers::with_room(client).into_iter().filter(|row| lines.includes(row.seller.business_line_id)).collect();
 
     let timeout = gucs::ACCEPT_TIMEOUT.get();
     let mut lapsed: Vec<Candidate> = if timeout > 0 && statuses.open.contains(&statuses.assigned) {
@@ -80,7 +80,7 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     // A lapsed lead gives its slot back before the run assigns (its seller may be full now and
     // so absent from seller_rows: it stays absent, it cannot take the lead anyway).
     let seller_index: HashMap<&str, usize> =
-        seller_rows.iter().enumerate().map(|(i, row)| (row.document_number.as_str(), i)).collect();
+        seller_rows.iter().enumerate().map(|(i, row)| (row.seller.document_number.as_str(), i)).collect();
     let released: Vec<usize> =
         lapsed.iter().filter_map(|c| c.lapsed_from.as_deref().and_then(|s| seller_index.get(s).copied())).collect();
     for i in released {

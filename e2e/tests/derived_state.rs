@@ -141,3 +141,61 @@ fn a_lead_queued_while_a_run_empties_its_line_is_assigned_by_the_next_run() {
     assert_eq!(status, "Assigned");
     assert_invariants(&mut client);
 }
+
+/// A session keeps the sellers between runs: what other sessions commit meanwhile (a seller
+/// away, a new one, working hours, a change loaded with triggers off and repaired) is what its
+/// next run sees, and what they have not committed yet is not.
+#[test]
+fn a_run_sees_what_other_sessions_changed_in_the_sellers_since_its_last_one() {
+    let database = fresh_database("derived_state_roster");
+    let mut runner = connect(&database);
+    let mut admin = connect(&database);
+    runner
+        .batch_execute(&format!(
+            "{SEED_SELLERS};
+             INSERT INTO lead_management.leads (document_number, given_name, surname, phone, email, business_line_id, country_id, document_type_id)
+             VALUES ('R1', 'Rita', 'Roster', '+1-555-0199', 'r1@example.com', 2, 1, 1)"
+        ))
+        .expect("setup");
+    let mut next_seller = |step: &str| -> Option<String> {
+        runner
+            .query_opt("SELECT seller FROM preview_assignments()", &[])
+            .unwrap_or_else(|error| panic!("{step}: {}", describe(&error)))
+            .map(|row| row.get(0))
+    };
+    assert_eq!(next_seller("first run").as_deref(), Some("1002"));
+    for (step, sql, expected) in [
+        ("seller away", "UPDATE lead_management.sellers SET away_until = now() + interval '1 day' WHERE document_number = '1002'", None),
+        (
+            "a new seller",
+            "INSERT INTO lead_management.sellers (document_number, given_name, surname, phone, email, max_leads_count, business_line_id)
+             VALUES ('2002', 'Rosa', 'Nieve', '+1-555-0105', 'rosa.nieve@example.com', 5, 2)",
+            Some("2002"),
+        ),
+        (
+            "hours that exclude now, not committed yet",
+            "BEGIN; INSERT INTO lead_management.seller_hours
+             SELECT '2002', extract(isodow FROM now() AT TIME ZONE 'UTC')::int % 7 + 1, '09:00', '17:00'",
+            Some("2002"),
+        ),
+        ("the hours committed", "COMMIT", None),
+        (
+            "a change loaded with triggers off, then repaired",
+            "SET session_replication_role = replica;
+             UPDATE lead_management.sellers SET away_until = NULL WHERE document_number = '1002';
+             RESET session_replication_role;
+             SELECT repair_assignments()",
+            Some("1002"),
+        ),
+    ] {
+        admin.batch_execute(sql).unwrap_or_else(|error| panic!("{step}: {}", describe(&error)));
+        assert_eq!(next_seller(step).as_deref(), expected, "after {step}");
+    }
+    runner.batch_execute("SELECT assign_leads()").expect("the run");
+    let seller: String = scalar(
+        &mut runner,
+        "SELECT seller_document_number FROM lead_management.assignments WHERE lead_document_number = 'R1'",
+    );
+    assert_eq!(seller, "1002");
+    assert_invariants(&mut runner);
+}

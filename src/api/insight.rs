@@ -64,7 +64,7 @@ fn seller_availability(
             .iter()
             .map(|row| {
                 let state = row.state();
-                (row.document_number.clone(), state.availability(now).as_str(), state.assigned_last_day)
+                (row.seller.document_number.clone(), state.availability(now).as_str(), state.assigned_last_day)
             })
             .collect()
     });

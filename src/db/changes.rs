@@ -276,3 +276,45 @@ pub fn track_seller_schedule(client: &mut SpiClient<'_>, relation: &PgRelation, 
     })
     .or_raise("keeping the sellers' schedules");
 }
+
+static CLEAR_SCHEDULES: Statement = Statement { sql: "DELETE FROM lead_management.seller_schedules", arg_types: &[] };
+
+/// seller_hours was truncated: no seller has working hours left.
+pub fn clear_schedules(client: &mut SpiClient<'_>) {
+    CLEAR_SCHEDULES.run(client, &[]).or_raise("clearing the sellers' schedules");
+}
+
+/// Gives every business line whose sellers (or their working hours) the statement changed a new
+/// roster version: backends that keep those sellers read them again. Lines in order, so that two
+/// statements never wait on each other in a cycle.
+pub fn track_seller_roster(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
+    let statement = match event {
+        Event::Insert => "roster insert",
+        Event::Update => "roster update",
+        Event::Delete => "roster delete",
+    };
+    run_per_relation(client, relation, statement, &[], &[], || {
+        let sellers_changed = relation.name() == "sellers";
+        let column = if sellers_changed { "business_line_id" } else { "seller_document_number" };
+        let changed = match event {
+            Event::Insert => format!("SELECT {column} FROM new_rows"),
+            Event::Update => format!("SELECT {column} FROM new_rows UNION SELECT {column} FROM old_rows"),
+            Event::Delete => format!("SELECT {column} FROM old_rows"),
+        };
+        let lines = if sellers_changed {
+            changed
+        } else {
+            format!(
+                "SELECT s.business_line_id FROM lead_management.sellers s \
+                 WHERE s.document_number IN ({changed})"
+            )
+        };
+        format!(
+            "INSERT INTO lead_management.seller_roster_versions AS v (business_line_id, version) \
+             SELECT line, nextval('lead_management.seller_roster_version_seq') \
+             FROM (SELECT DISTINCT business_line_id FROM ({lines}) AS changed) AS t(line) ORDER BY line \
+             ON CONFLICT (business_line_id) DO UPDATE SET version = excluded.version"
+        )
+    })
+    .or_raise("renewing the sellers' roster version");
+}

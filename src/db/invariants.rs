@@ -145,7 +145,8 @@ pub struct Repaired {
 
 /// Gives leads loaded with triggers off their Pending row (the triggers then queue them), and
 /// sets seller_loads, assignment_queue and seller_schedules to a recount; a watermark that a
-/// queued lead is older than is dropped (its line is read in queue order again).
+/// queued lead is older than is dropped (its line is read in queue order again), and every
+/// backend reads the sellers again.
 pub fn repair(client: &mut SpiClient<'_>) -> Repaired {
     let pending_created = CREATE_MISSING_PENDING.run(client, &[]).or_raise("creating missing Pending rows").len();
     let loads_corrected = REPAIR_LOADS.run(client, &[]).or_raise("correcting seller loads").len();
@@ -154,6 +155,8 @@ pub fn repair(client: &mut SpiClient<'_>) -> Repaired {
     };
     let queue_corrected = corrected(&REPAIR_QUEUE, "correcting the assignment queue");
     let schedules_corrected = corrected(&REPAIR_SCHEDULES, "correcting the sellers' schedules");
+    // Sellers loaded with triggers off changed no version: every backend reads them again.
+    super::sellers::renew_every_roster_version(client);
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     Repaired {
         pending_created: count(pending_created),

@@ -1,76 +1,187 @@
 //! Sellers as the rules see them: one row per seller with its maintained load, its daily count,
 //! its working hours and "now" converted to its own time zone. The rules themselves are the
 //! core's (`lead_assigner_core::eligibility`); this only reads their inputs.
+//!
+//! The sellers' own columns and hours are kept by the backend between runs, stamped with the
+//! versions of seller_roster_versions they were read at; a run reads the loads, and the sellers
+//! again only when a version changed.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use lead_assigner_core::eligibility::{LocalClock, SellerState, WorkingHours};
-use pgrx::datum::{DatumWithOid, TimestampWithTimeZone};
+use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
 
-use super::{Row, Statement};
+use super::Statement;
+use crate::errors::OrRaise;
 
-/// The columns of a seller's state, read in one pass. Working hours come from seller_schedules,
-/// one row per seller with each window packed in one bigint (see `packed_windows!`); the time
-/// zone only for a seller with hours (its clock is computed per zone, not per seller, see
-/// [`with_local_clocks`]); the daily count apart, only for the sellers that need it (see
-/// [`with_daily_counts`]).
-macro_rules! seller_state {
-    () => {
-        "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, coalesce(l.open_leads, 0)::bigint, \
-                s.away_until, CASE WHEN w.windows IS NULL THEN NULL ELSE s.time_zone END, s.daily_cap, s.weight, w.windows \
-         FROM lead_management.sellers s \
-         LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number \
-         LEFT JOIN lead_management.seller_schedules w ON w.seller_document_number = s.document_number "
-    };
-}
-
-/// Active sellers with capacity left: the only ones a run can use (whether they are away, off
-/// hours or capped the core decides).
-static SELLERS_WITH_ROOM: Statement = Statement {
-    sql: concat!(seller_state!(), "WHERE s.is_active AND s.max_leads_count > coalesce(l.open_leads, 0)"),
+/// The sellers' own columns and working hours (from seller_schedules, one row per seller with
+/// each window packed in one bigint, see `packed_windows!`); the time zone only for a seller with
+/// hours (its clock is computed per zone, not per seller, see [`with_local_clocks`]). Loads and
+/// daily counts are read per run, apart.
+static ROSTER: Statement = Statement {
+    sql: "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, s.away_until, \
+                 CASE WHEN w.windows IS NULL THEN NULL ELSE s.time_zone END, s.daily_cap, s.weight, w.windows \
+          FROM lead_management.sellers s \
+          LEFT JOIN lead_management.seller_schedules w ON w.seller_document_number = s.document_number",
     arg_types: &[],
 };
 
-/// Every seller of one business line (explain_lead()).
-static SELLERS_OF_LINE: Statement =
-    Statement { sql: concat!(seller_state!(), "WHERE s.business_line_id = $1"), arg_types: &[pg_sys::INT4OID] };
+/// What the roster was read at: the versions of every line (see seller_roster_versions), of that
+/// table (a re-created extension starts its versions again) and for which user (privileges and
+/// row security are the reader's).
+static ROSTER_VERSIONS: Statement = Statement {
+    sql: "SELECT 'lead_management.seller_roster_versions'::regclass::oid::bigint, \
+                 coalesce(array_agg(business_line_id ORDER BY business_line_id), '{}'), \
+                 coalesce(array_agg(version ORDER BY business_line_id), '{}') \
+          FROM lead_management.seller_roster_versions",
+    arg_types: &[],
+};
 
-/// Every seller (the seller_workload view).
-static ALL_SELLERS: Statement = Statement { sql: seller_state!(), arg_types: &[] };
+static RENEW_EVERY_ROSTER_VERSION: Statement = Statement {
+    sql: "INSERT INTO lead_management.seller_roster_versions AS v (business_line_id, version) \
+          SELECT line, nextval('lead_management.seller_roster_version_seq') \
+          FROM (SELECT business_line_id FROM lead_management.business_lines \
+                UNION SELECT business_line_id FROM lead_management.seller_roster_versions) AS t(line) ORDER BY line \
+          ON CONFLICT (business_line_id) DO UPDATE SET version = excluded.version",
+    arg_types: &[],
+};
 
-/// A seller's state as read, owning what [`SellerState`] borrows.
-pub struct SellerRow {
+/// Every line's sellers are read again by every backend: after TRUNCATE, or a load with
+/// triggers off (repair_assignments()).
+pub fn renew_every_roster_version(client: &mut SpiClient<'_>) {
+    RENEW_EVERY_ROSTER_VERSION.run(client, &[]).or_raise("renewing the sellers' roster versions");
+}
+
+/// The maintained loads; a seller without a row has none.
+static LOADS: Statement = Statement {
+    sql: "SELECT seller_document_number, open_leads::bigint FROM lead_management.seller_loads WHERE open_leads <> 0",
+    arg_types: &[],
+};
+
+#[derive(PartialEq)]
+struct RosterVersion {
+    user: pg_sys::Oid,
+    table: i64,
+    lines: Vec<i32>,
+    versions: Vec<i64>,
+}
+
+/// A seller's own columns and working hours.
+pub struct RosterSeller {
     pub document_number: String,
     pub business_line_id: i32,
     is_active: bool,
     max_leads: i64,
-    open_leads: i64,
     away_until: Option<i64>,
-    /// Set only for a seller with working hours.
-    time_zone: Option<String>,
-    local_now: LocalClock,
+    /// Index into [`Roster::zones`], only for a seller with working hours.
+    zone: Option<usize>,
     daily_cap: Option<i64>,
-    assigned_last_day: i64,
     weight: i64,
     hours: Vec<WorkingHours>,
 }
 
+/// Every seller in document_number order, as of `version`.
+struct Roster {
+    version: RosterVersion,
+    sellers: Vec<Rc<RosterSeller>>,
+    position: HashMap<String, usize>,
+    /// The time zones of the sellers with working hours, each once.
+    zones: Vec<String>,
+}
+
+thread_local! {
+    // Kept between runs: a run reads the versions (one row) and, unless one changed, only the
+    // loads, instead of every seller with its hours.
+    static KEPT_ROSTER: RefCell<Option<Rc<Roster>>> = const { RefCell::new(None) };
+}
+
+const UNIX_TO_POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
+
+/// The sellers as the current snapshot sees them. The versions are read first: a change that
+/// commits between the two reads leaves the roster stamped with an older version than it holds,
+/// so the next run reads it again rather than trusting a stale one.
+fn roster(client: &mut SpiClient<'_>) -> Rc<Roster> {
+    let version = ROSTER_VERSIONS
+        .read(client, &[], "reading the sellers' roster versions", |row| RosterVersion {
+            // SAFETY: reads the current user id.
+            user: unsafe { pg_sys::GetUserId() },
+            table: row.get(1).unwrap_or_default(),
+            lines: row.get(2).unwrap_or_default(),
+            versions: row.get(3).unwrap_or_default(),
+        })
+        .pop()
+        .ok_or("no row")
+        .or_raise("reading the sellers' roster versions");
+    if let Some(kept) = KEPT_ROSTER.with_borrow(|kept| kept.clone()).filter(|kept| kept.version == version) {
+        return kept;
+    }
+    let mut zones: Vec<String> = Vec::new();
+    let mut sellers = ROSTER.read(client, &[], "reading sellers", |row| {
+        let windows: Vec<i64> = row.get(9).unwrap_or_default();
+        let zone = row.get::<String>(6).map(|zone| match zones.iter().position(|known| *known == zone) {
+            Some(i) => i,
+            None => {
+                zones.push(zone);
+                zones.len() - 1
+            }
+        });
+        RosterSeller {
+            document_number: row.get(1).unwrap_or_default(),
+            business_line_id: row.get(2).unwrap_or_default(),
+            is_active: row.get(3).unwrap_or_default(),
+            max_leads: row.get::<i32>(4).unwrap_or_default().into(),
+            away_until: row
+                .get::<TimestampWithTimeZone>(5)
+                .map(|until| pg_sys::TimestampTz::from(until).saturating_add(UNIX_TO_POSTGRES_EPOCH_MICROS)),
+            zone,
+            daily_cap: row.get::<i32>(7).map(i64::from),
+            weight: row.get::<i32>(8).unwrap_or(1).into(),
+            hours: windows
+                .iter()
+                .map(|&window| WorkingHours {
+                    weekday: (window >> 34) as u8,
+                    starts_at: ((window >> 17) & 0x1_ffff) as u32,
+                    ends_at: (window & 0x1_ffff) as u32,
+                })
+                .collect(),
+        }
+    });
+    // Sorted here: byte order, as COLLATE "C" sorts them, without a sort node in the read.
+    sellers.sort_unstable_by(|a, b| a.document_number.cmp(&b.document_number));
+    let position = sellers.iter().enumerate().map(|(i, seller)| (seller.document_number.clone(), i)).collect();
+    let sellers = sellers.into_iter().map(Rc::new).collect();
+    let roster = Rc::new(Roster { version, sellers, position, zones });
+    KEPT_ROSTER.set(Some(Rc::clone(&roster)));
+    roster
+}
+
+/// A seller as the rules judge it now: its own columns, its load, its clock and daily count.
+pub struct SellerRow {
+    pub seller: Rc<RosterSeller>,
+    open_leads: i64,
+    local_now: LocalClock,
+    assigned_last_day: i64,
+}
+
 impl SellerRow {
     pub fn state(&self) -> SellerState<'_> {
+        let seller = &*self.seller;
         SellerState {
-            document_number: &self.document_number,
-            business_line_id: self.business_line_id,
-            is_active: self.is_active,
-            max_leads: self.max_leads,
+            document_number: &seller.document_number,
+            business_line_id: seller.business_line_id,
+            is_active: seller.is_active,
+            max_leads: seller.max_leads,
             open_leads: self.open_leads,
-            away_until: self.away_until,
-            hours: &self.hours,
+            away_until: seller.away_until,
+            hours: &seller.hours,
             local_now: self.local_now,
-            daily_cap: self.daily_cap,
+            daily_cap: seller.daily_cap,
             assigned_last_day: self.assigned_last_day,
-            weight: self.weight,
+            weight: seller.weight,
         }
     }
 
@@ -80,78 +191,30 @@ impl SellerRow {
     }
 }
 
-const UNIX_TO_POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
-
-fn seller_row(row: &Row<'_>) -> SellerRow {
-    let windows: Vec<i64> = row.get(10).unwrap_or_default();
-    SellerRow {
-        document_number: row.get(1).unwrap_or_default(),
-        business_line_id: row.get(2).unwrap_or_default(),
-        is_active: row.get(3).unwrap_or_default(),
-        max_leads: row.get::<i32>(4).unwrap_or_default().into(),
-        open_leads: row.get(5).unwrap_or_default(),
-        away_until: row
-            .get::<TimestampWithTimeZone>(6)
-            .map(|until| pg_sys::TimestampTz::from(until).saturating_add(UNIX_TO_POSTGRES_EPOCH_MICROS)),
-        time_zone: row.get(7),
-        local_now: LocalClock { weekday: 0, seconds: 0 },
-        daily_cap: row.get::<i32>(8).map(i64::from),
-        assigned_last_day: 0,
-        weight: row.get::<i32>(9).unwrap_or(1).into(),
-        hours: windows
-            .iter()
-            .map(|&window| WorkingHours {
-                weekday: (window >> 34) as u8,
-                starts_at: ((window >> 17) & 0x1_ffff) as u32,
-                ends_at: (window & 0x1_ffff) as u32,
-            })
-            .collect(),
-    }
-}
-
-/// "Now" in each time zone the sellers with hours use: one conversion per zone, not per seller.
+/// "Now" in each of the roster's time zones: one conversion per zone, not per seller.
 static LOCAL_CLOCKS: Statement = Statement {
-    sql: "SELECT z.zone, date_part('isodow', now() AT TIME ZONE z.zone)::int, \
+    sql: "SELECT date_part('isodow', now() AT TIME ZONE z.zone)::int, \
                  floor(date_part('epoch', (now() AT TIME ZONE z.zone)::time))::int \
-          FROM unnest($1::text[]) AS z(zone)",
+          FROM unnest($1::text[]) WITH ORDINALITY AS z(zone, i) ORDER BY z.i",
     arg_types: &[pg_sys::TEXTARRAYOID],
 };
 
-fn with_local_clocks(client: &mut SpiClient<'_>, mut sellers: Vec<SellerRow>) -> Vec<SellerRow> {
-    let mut zones: Vec<&str> = sellers.iter().filter_map(|row| row.time_zone.as_deref()).collect();
-    if zones.is_empty() {
-        return sellers;
-    }
-    zones.sort_unstable();
-    zones.dedup();
-    let clocks: HashMap<String, LocalClock> = LOCAL_CLOCKS
-        .read(client, &[zones.into()], "reading the sellers' local time", |row| {
-            let clock = LocalClock {
-                weekday: row.get::<i32>(2).unwrap_or_default() as u8,
-                seconds: row.get::<i32>(3).unwrap_or_default() as u32,
-            };
-            (row.get(1).unwrap_or_default(), clock)
-        })
-        .into_iter()
-        .collect();
-    for seller in &mut sellers {
-        if let Some(clock) = seller.time_zone.as_ref().and_then(|zone| clocks.get(zone)) {
-            seller.local_now = *clock;
-        }
-    }
-    sellers
+fn local_clocks(client: &mut SpiClient<'_>, zones: &[String]) -> Vec<LocalClock> {
+    let zones: Vec<&str> = zones.iter().map(String::as_str).collect();
+    LOCAL_CLOCKS.read(client, &[zones.into()], "reading the sellers' local time", |row| LocalClock {
+        weekday: row.get::<i32>(1).unwrap_or_default() as u8,
+        seconds: row.get::<i32>(2).unwrap_or_default() as u32,
+    })
 }
 
 /// Leads assigned per seller in the last 24 hours plus the current partial hour (the start
 /// computed once, not per bucket), from the maintained hourly buckets: an assignment counts for
-/// 24 to 25 hours, so a cap is never exceeded.
+/// 24 to 25 hours, so a cap is never exceeded. One pass over the window's buckets rather than
+/// a lookup per seller, each of which costs as much as several buckets.
 static DAILY_COUNTS: Statement = Statement {
-    // A join, not `= ANY($1)`: a kept (generic) plan searches an array parameter linearly per row.
-    sql: "SELECT c.seller_document_number, sum(c.assigned)::bigint \
-          FROM unnest($1::text[]) AS w(seller_document_number) \
-          JOIN lead_management.seller_hourly_assignments c USING (seller_document_number) \
-          WHERE c.hour >= (SELECT date_trunc('hour', now() - interval '24 hours', 'UTC')) GROUP BY 1",
-    arg_types: &[pg_sys::TEXTARRAYOID],
+    sql: "SELECT seller_document_number, sum(assigned)::bigint FROM lead_management.seller_hourly_assignments \
+          WHERE hour >= (SELECT date_trunc('hour', now() - interval '24 hours', 'UTC')) GROUP BY 1",
+    arg_types: &[],
 };
 
 /// Which sellers' daily counts a read needs.
@@ -162,47 +225,65 @@ enum Counted {
     All,
 }
 
-fn with_daily_counts(client: &mut SpiClient<'_>, mut sellers: Vec<SellerRow>, counted: Counted) -> Vec<SellerRow> {
-    let wanted: Vec<&str> = sellers
-        .iter()
-        .filter(|row| matches!(counted, Counted::All) || row.daily_cap.is_some())
-        .map(|row| row.document_number.as_str())
-        .collect();
-    if wanted.is_empty() {
-        return sellers;
-    }
-    let counts: HashMap<String, i64> =
-        DAILY_COUNTS.read(client, &[wanted.into()], "reading the daily counts", super::pairs).into_iter().collect();
-    for seller in &mut sellers {
-        seller.assigned_last_day = counts.get(&seller.document_number).copied().unwrap_or(0);
-    }
-    sellers
+/// The daily count of every seller of the roster (0 for one without a bucket in the window).
+fn daily_counts(client: &mut SpiClient<'_>, roster: &Roster) -> Vec<i64> {
+    let mut counts = vec![0; roster.sellers.len()];
+    DAILY_COUNTS.read(client, &[], "reading the daily counts", |row| {
+        let seller: Option<&str> = row.get(1);
+        if let Some(&i) = seller.and_then(|seller| roster.position.get(seller)) {
+            counts[i] = row.get(2).unwrap_or_default();
+        }
+    });
+    counts
 }
 
-/// Sellers in document_number order (sorted here: byte order, as COLLATE "C" sorts them, without
-/// a sort node in every read).
-fn read(
-    client: &mut SpiClient<'_>,
-    statement: &'static Statement,
-    args: &[DatumWithOid<'_>],
-    counted: Counted,
-) -> Vec<SellerRow> {
-    let mut sellers = statement.read(client, args, "reading sellers", seller_row);
-    sellers.sort_unstable_by(|a, b| a.document_number.cmp(&b.document_number));
-    let sellers = with_local_clocks(client, sellers);
-    with_daily_counts(client, sellers, counted)
+/// The sellers `wanted` keeps, in document_number order, as the rules judge them now.
+fn read(client: &mut SpiClient<'_>, wanted: impl Fn(&RosterSeller, i64) -> bool, counted: Counted) -> Vec<SellerRow> {
+    let roster = roster(client);
+    let mut open_leads = vec![0; roster.sellers.len()];
+    LOADS.read(client, &[], "reading seller loads", |row| {
+        let seller: Option<&str> = row.get(1);
+        if let Some(&i) = seller.and_then(|seller| roster.position.get(seller)) {
+            open_leads[i] = row.get(2).unwrap_or_default();
+        }
+    });
+    let picked: Vec<usize> = (0..roster.sellers.len()).filter(|&i| wanted(&roster.sellers[i], open_leads[i])).collect();
+    let has_hours = |i: &usize| roster.sellers[*i].zone.is_some();
+    let clocks = if picked.iter().any(has_hours) { local_clocks(client, &roster.zones) } else { Vec::new() };
+    let counts_needed = match counted {
+        Counted::All => !picked.is_empty(),
+        Counted::Capped => picked.iter().any(|&i| roster.sellers[i].daily_cap.is_some()),
+    };
+    let counts = if counts_needed { daily_counts(client, &roster) } else { Vec::new() };
+    picked
+        .into_iter()
+        .map(|i| {
+            let seller = Rc::clone(&roster.sellers[i]);
+            let local_now = seller.zone.and_then(|zone| clocks.get(zone).copied());
+            SellerRow {
+                open_leads: open_leads[i],
+                local_now: local_now.unwrap_or(LocalClock { weekday: 0, seconds: 0 }),
+                assigned_last_day: counts.get(i).copied().unwrap_or(0),
+                seller,
+            }
+        })
+        .collect()
 }
 
+/// Active sellers with capacity left: the only ones a run can use (whether they are away, off
+/// hours or capped the core decides).
 pub fn with_room(client: &mut SpiClient<'_>) -> Vec<SellerRow> {
-    read(client, &SELLERS_WITH_ROOM, &[], Counted::Capped)
+    read(client, |seller, open_leads| seller.is_active && seller.max_leads > open_leads, Counted::Capped)
 }
 
+/// Every seller (the seller_workload view).
 pub fn all(client: &mut SpiClient<'_>) -> Vec<SellerRow> {
-    read(client, &ALL_SELLERS, &[], Counted::All)
+    read(client, |_, _| true, Counted::All)
 }
 
+/// Every seller of one business line (explain_lead()).
 pub fn of_line(client: &mut SpiClient<'_>, business_line_id: i32) -> Vec<SellerRow> {
-    read(client, &SELLERS_OF_LINE, &[business_line_id.into()], Counted::Capped)
+    read(client, |seller, _| seller.business_line_id == business_line_id, Counted::Capped)
 }
 
 /// The transaction's now() in microseconds since the Unix epoch: the moment every rule is

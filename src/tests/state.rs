@@ -5,7 +5,7 @@
 mod tests {
     use pgrx::prelude::*;
 
-    use crate::tests::{count, insert_leads, insert_seed_sellers};
+    use crate::tests::{count, insert_leads, insert_seed_sellers, open_leads};
 
     /// Every invariant holds, and the maintained loads equal a recount seller by seller.
     fn assert_state_exact(after: &str) {
@@ -279,5 +279,64 @@ mod tests {
         assert_eq!(count("SELECT queue_entries_corrected FROM repair_assignments()"), 1);
         assert!(!has_watermark(1));
         assert_state_exact("repair_assignments()");
+    }
+
+    /// Who the next run would give line 1's pending leads to (the engine's own decision).
+    fn next_sellers() -> Option<String> {
+        Spi::get_one::<String>("SELECT string_agg(seller, ',' ORDER BY lead) FROM preview_assignments()").unwrap()
+    }
+
+    /// The sellers a backend keeps between runs are read again after every kind of change to
+    /// sellers or their hours, including one rolled back after a run saw it.
+    #[pg_test]
+    fn state_a_run_sees_every_change_of_sellers_since_the_last_one() {
+        insert_seed_sellers(); // line 1: S1 (50 slots), S4 (25)
+        insert_leads(&[1], 1);
+        assert_eq!(next_sellers().as_deref(), Some("S1"));
+        for (step, sql, expected) in [
+            ("capacity", "UPDATE lead_management.sellers SET max_leads_count = 0 WHERE document_number = 'S1'", Some("S4")),
+            ("away", "UPDATE lead_management.sellers SET away_until = now() + interval '1 day' WHERE document_number = 'S4'", None),
+            (
+                "a new seller",
+                "INSERT INTO lead_management.sellers (document_number, given_name, surname, phone, email, max_leads_count, business_line_id)
+                 VALUES ('S0', 'Zoe', 'Nunez', '+1-555-0104', 'zoe@example.com', 10, 1)",
+                Some("S0"),
+            ),
+            (
+                "hours that exclude now",
+                "INSERT INTO lead_management.seller_hours
+                 SELECT 'S0', extract(isodow FROM now() AT TIME ZONE 'UTC')::int % 7 + 1, '09:00', '17:00'",
+                None,
+            ),
+            ("hours truncated", "TRUNCATE lead_management.seller_hours", Some("S0")),
+            ("a seller deleted", "DELETE FROM lead_management.sellers WHERE document_number = 'S0'", None),
+            (
+                "a change rolled back after a run saw it",
+                "DO $$ BEGIN
+                     UPDATE lead_management.sellers SET away_until = NULL WHERE document_number = 'S4';
+                     IF (SELECT seller FROM preview_assignments()) IS DISTINCT FROM 'S4' THEN
+                         RAISE 'the run did not see S4 back';
+                     END IF;
+                     RAISE SQLSTATE 'LA001';
+                 EXCEPTION WHEN SQLSTATE 'LA001' THEN NULL;
+                 END $$",
+                None,
+            ),
+            // Triggers off change no version: the sellers kept are used until repair_assignments().
+            (
+                "a change with triggers off",
+                "SET LOCAL session_replication_role = replica;
+                 UPDATE lead_management.sellers SET away_until = NULL WHERE document_number = 'S4';
+                 SET LOCAL session_replication_role = origin",
+                None,
+            ),
+            ("repair_assignments()", "SELECT repair_assignments()", Some("S4")),
+        ] {
+            Spi::run(sql).unwrap_or_else(|error| panic!("{step}: {error}"));
+            assert_eq!(next_sellers().as_deref(), expected, "after {step}");
+        }
+        Spi::run("SELECT assign_leads()").unwrap();
+        assert_eq!(open_leads("S4"), 1);
+        assert_state_exact("the changes of sellers");
     }
 }

@@ -62,13 +62,31 @@ pub mod lead_management {
         Ok(None)
     }
 
-    /// AFTER INSERT, UPDATE and DELETE FOR EACH STATEMENT on seller_hours: keeps seller_schedules
-    /// exact (see `db::changes::track_seller_schedule`).
+    /// AFTER INSERT, UPDATE, DELETE and TRUNCATE FOR EACH STATEMENT on seller_hours: keeps
+    /// seller_schedules exact (see `db::changes::track_seller_schedule`).
     #[pg_trigger]
     fn track_seller_schedule<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
         let relation = trigger.relation()?;
-        if let Some(event) = changes::Event::of(trigger) {
-            changes::with_changes(trigger, |client| changes::track_seller_schedule(client, &relation, event));
+        match changes::Event::of(trigger) {
+            Some(event) => {
+                changes::with_changes(trigger, |client| changes::track_seller_schedule(client, &relation, event))
+            }
+            None => Spi::connect_mut(changes::clear_schedules),
+        }
+        Ok(None)
+    }
+
+    /// AFTER INSERT, UPDATE, DELETE and TRUNCATE FOR EACH STATEMENT on sellers and seller_hours:
+    /// the lines whose sellers changed get a new roster version, so that every backend reads them
+    /// again (see `db::sellers`); TRUNCATE renews every line's.
+    #[pg_trigger]
+    fn track_seller_roster<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
+        let relation = trigger.relation()?;
+        match changes::Event::of(trigger) {
+            Some(event) => {
+                changes::with_changes(trigger, |client| changes::track_seller_roster(client, &relation, event))
+            }
+            None => Spi::connect_mut(db::sellers::renew_every_roster_version),
         }
         Ok(None)
     }
