@@ -20,7 +20,7 @@ use crate::errors::OrRaise;
 
 /// The sellers' own columns and working hours (from seller_schedules, one row per seller with
 /// each window packed in one bigint, see `packed_windows!`); the time zone only for a seller with
-/// hours (its clock is computed per zone, not per seller, see [`with_local_clocks`]). Loads and
+/// hours (its clock is computed per zone, not per seller, see [`local_clocks`]). Loads and
 /// daily counts are read per run, apart.
 static ROSTER: Statement = Statement {
     sql: "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, s.away_until, \
