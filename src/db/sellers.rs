@@ -225,28 +225,25 @@ enum Counted {
     All,
 }
 
-/// The daily count of every seller of the roster (0 for one without a bucket in the window).
-fn daily_counts(client: &mut SpiClient<'_>, roster: &Roster) -> Vec<i64> {
-    let mut counts = vec![0; roster.sellers.len()];
-    DAILY_COUNTS.read(client, &[], "reading the daily counts", |row| {
-        let seller: Option<&str> = row.get(1);
-        if let Some(&i) = seller.and_then(|seller| roster.position.get(seller)) {
-            counts[i] = row.get(2).unwrap_or_default();
-        }
-    });
-    counts
+impl Roster {
+    /// A (seller, number) read as one number per seller of the roster, in its order: 0 for a
+    /// seller the read has no row for, and a row of a seller not in the roster ignored.
+    fn per_seller(&self, client: &mut SpiClient<'_>, statement: &'static Statement, what: &str) -> Vec<i64> {
+        let mut numbers = vec![0; self.sellers.len()];
+        statement.read(client, &[], what, |row| {
+            let seller: Option<&str> = row.get(1);
+            if let Some(&i) = seller.and_then(|seller| self.position.get(seller)) {
+                numbers[i] = row.get(2).unwrap_or_default();
+            }
+        });
+        numbers
+    }
 }
 
 /// The sellers `wanted` keeps, in document_number order, as the rules judge them now.
 fn read(client: &mut SpiClient<'_>, wanted: impl Fn(&RosterSeller, i64) -> bool, counted: Counted) -> Vec<SellerRow> {
     let roster = roster(client);
-    let mut open_leads = vec![0; roster.sellers.len()];
-    LOADS.read(client, &[], "reading seller loads", |row| {
-        let seller: Option<&str> = row.get(1);
-        if let Some(&i) = seller.and_then(|seller| roster.position.get(seller)) {
-            open_leads[i] = row.get(2).unwrap_or_default();
-        }
-    });
+    let open_leads = roster.per_seller(client, &LOADS, "reading seller loads");
     let picked: Vec<usize> = (0..roster.sellers.len()).filter(|&i| wanted(&roster.sellers[i], open_leads[i])).collect();
     let has_hours = |i: &usize| roster.sellers[*i].zone.is_some();
     let clocks = if picked.iter().any(has_hours) { local_clocks(client, &roster.zones) } else { Vec::new() };
@@ -254,7 +251,8 @@ fn read(client: &mut SpiClient<'_>, wanted: impl Fn(&RosterSeller, i64) -> bool,
         Counted::All => !picked.is_empty(),
         Counted::Capped => picked.iter().any(|&i| roster.sellers[i].daily_cap.is_some()),
     };
-    let counts = if counts_needed { daily_counts(client, &roster) } else { Vec::new() };
+    let counts =
+        if counts_needed { roster.per_seller(client, &DAILY_COUNTS, "reading the daily counts") } else { Vec::new() };
     picked
         .into_iter()
         .map(|i| {
