@@ -78,13 +78,16 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
         Vec::new()
     };
     // A lapsed lead gives its slot back before the run assigns (its seller may be full now and
-    // so absent from seller_rows: it stays absent, it cannot take the lead anyway).
-    let seller_index: HashMap<&str, usize> =
-        seller_rows.iter().enumerate().map(|(i, row)| (row.seller.document_number.as_str(), i)).collect();
-    let released: Vec<usize> =
-        lapsed.iter().filter_map(|c| c.lapsed_from.as_deref().and_then(|s| seller_index.get(s).copied())).collect();
-    for i in released {
-        seller_rows[i].release_one();
+    // so absent from seller_rows: it stays absent, it cannot take the lead anyway). Indexed only
+    // then: most runs have no lapsed lead, and indexing a thousand sellers is not free.
+    if !lapsed.is_empty() {
+        let seller_index: HashMap<&str, usize> =
+            seller_rows.iter().enumerate().map(|(i, row)| (row.seller.document_number.as_str(), i)).collect();
+        let released: Vec<usize> =
+            lapsed.iter().filter_map(|c| c.lapsed_from.as_deref().and_then(|s| seller_index.get(s).copied())).collect();
+        for i in released {
+            seller_rows[i].release_one();
+        }
     }
 
     let states: Vec<SellerState> = seller_rows.iter().map(sellers::SellerRow::state).collect();

@@ -4,12 +4,15 @@
 //! Transition tables are visible to SPI only after `SPI_register_trigger_data`; [`with_changes`]
 //! opens the SPI connection that has them.
 
+use std::ffi::CStr;
+
+use pgrx::datum::DatumWithOid;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgRelation;
 
-use super::{run_per_relation, Statement};
+use super::{run_per_relation, ChangeSize, Statement};
 use crate::errors::OrRaise;
 
 /// The event a statement-level trigger fired for, which decides the transition tables it has.
@@ -53,20 +56,44 @@ pub fn with_changes<R>(trigger: &PgTrigger<'_>, work: impl FnOnce(&mut SpiClient
                 "This is a bug in lead_assigner; please report it with the server log.",
             );
         }
-        work(client)
+        let rows = |table: *mut pg_sys::Tuplestorestate| {
+            if table.is_null() {
+                0
+            } else {
+                // SAFETY: a transition table the trigger has lives as long as its data.
+                unsafe { pg_sys::tuplestore_tuple_count(table) }
+            }
+        };
+        let data = trigger.trigger_data();
+        ChangeSize::of(rows(data.tg_oldtable).max(rows(data.tg_newtable))).during(|| work(client))
     })
 }
 
-/// The context every audit row of one statement shares, computed once for the statement
-/// instead of five volatile column defaults per row.
-const AUDIT_CONTEXT: &str = "WITH context AS MATERIALIZED (\
-    SELECT clock_timestamp() AS changed_at, inet_client_addr() AS ip_address, session_user::text AS db_user, \
-           current_setting('application_name') AS application_name, txid_current() AS transaction_id) ";
-
-/// The context's columns as scalar subqueries: each is computed once, and the rows an UPDATE's
-/// pairing sorts or hashes do not carry it.
-const AUDIT_CONTEXT_VALUES: &str = "(SELECT changed_at FROM context), (SELECT ip_address FROM context), \
-    (SELECT db_user FROM context), (SELECT application_name FROM context), (SELECT transaction_id FROM context)";
+/// The context every audit row of one statement shares, computed once here instead of five
+/// volatile column defaults per row, and passed as parameters ($3 to $7): the same values as
+/// clock_timestamp(), inet_client_addr(), session_user, current_setting('application_name')
+/// and txid_current(), without a subquery per column in every audit statement.
+fn audit_context() -> [DatumWithOid<'static>; 5] {
+    // SAFETY: each call reads the backend's own state: the clock, its client connection, its
+    // session user, a GUC string and its top transaction id (assigned already: the statement
+    // being audited wrote a row).
+    unsafe {
+        let ip_address = pgrx::direct_function_call_as_datum(pg_sys::inet_client_addr, &[]);
+        let db_user = CStr::from_ptr(pg_sys::GetUserNameFromId(pg_sys::GetSessionUserId(), false));
+        let application_name =
+            if pg_sys::application_name.is_null() { c"" } else { CStr::from_ptr(pg_sys::application_name) };
+        [
+            DatumWithOid::new(pg_sys::GetCurrentTimestamp(), pg_sys::TIMESTAMPTZOID),
+            match ip_address {
+                Some(address) => DatumWithOid::new(address, pg_sys::INETOID),
+                None => DatumWithOid::null_oid(pg_sys::INETOID),
+            },
+            db_user.to_string_lossy().into_owned().into(),
+            application_name.to_string_lossy().into_owned().into(),
+            DatumWithOid::new(pg_sys::GetTopFullTransactionId().value as i64, pg_sys::INT8OID),
+        ]
+    }
+}
 
 /// One audit_logs row per changed row, with the old and new images as jsonb. An UPDATE's
 /// transition tables hold old and new versions in the same order, so the n-th old row pairs
@@ -77,12 +104,29 @@ pub fn audit(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
         Event::Update => "audit update",
         Event::Delete => "audit delete",
     };
+    let [changed_at, ip_address, db_user, application_name, transaction_id] = audit_context();
     run_per_relation(
         client,
         relation,
         statement,
-        &[pg_sys::TEXTOID, pg_sys::TEXTOID],
-        &[relation.name().into(), event.action().into()],
+        &[
+            pg_sys::TEXTOID,
+            pg_sys::TEXTOID,
+            pg_sys::TIMESTAMPTZOID,
+            pg_sys::INETOID,
+            pg_sys::TEXTOID,
+            pg_sys::TEXTOID,
+            pg_sys::INT8OID,
+        ],
+        &[
+            relation.name().into(),
+            event.action().into(),
+            changed_at,
+            ip_address,
+            db_user,
+            application_name,
+            transaction_id,
+        ],
         || {
             let (images, changed_rows) = match event {
                 Event::Insert => ("NULL::jsonb, to_jsonb(n)", "new_rows n"),
@@ -96,9 +140,9 @@ pub fn audit(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
                 ),
             };
             format!(
-                "{AUDIT_CONTEXT}INSERT INTO lead_management.audit_logs \
+                "INSERT INTO lead_management.audit_logs \
                  (table_name, action, old_value, new_value, changed_at, ip_address, db_user, application_name, transaction_id) \
-                 SELECT $1, $2, {images}, {AUDIT_CONTEXT_VALUES} FROM {changed_rows}"
+                 SELECT $1, $2, {images}, $3, $4, $5, $6, $7 FROM {changed_rows}"
             )
         },
     )
@@ -169,7 +213,10 @@ pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation,
         let has_new = event != Event::Delete;
         let mut steps = Vec::new();
         if has_old {
-            // A row still Pending for the same lead stays queued.
+            // Only a Pending row's lead is queued, so the old rows need no filter on their status
+            // (which would also make the planner guess 0.5% of them and probe the queue's index
+            // once per row of a 100,000-row UPDATE). A row still Pending for the same lead stays
+            // queued.
             let still_pending = if has_new {
                 format!(
                     " AND NOT EXISTS (SELECT FROM new_rows n WHERE n.assignment_id = o.assignment_id \
@@ -180,7 +227,7 @@ pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation,
             };
             steps.push(format!(
                 "dequeued AS (DELETE FROM lead_management.assignment_queue q USING old_rows o \
-                 WHERE q.lead_document_number = o.lead_document_number AND o.assignment_status_id = {PENDING_STATUS}{still_pending})"
+                 WHERE q.lead_document_number = o.lead_document_number{still_pending})"
             ));
         }
         if has_new {

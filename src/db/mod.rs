@@ -39,15 +39,47 @@ pub struct Statement {
 
 /// What a kept plan is kept under: a [`Statement`]'s address, or for statements whose text is
 /// built per relation (over a trigger's transition tables, whose row type is the triggering
-/// table's) the relation, its column count (a column added to the table makes a new plan) and
-/// which statement.
+/// table's) the relation, its column count (a column added to the table makes a new plan),
+/// which statement and the size of the transition tables.
 #[derive(PartialEq, Eq, Hash, Clone, Copy)]
 enum PlanKey {
     Static(usize),
-    PerRelation { relation: pg_sys::Oid, columns: i32, statement: &'static str },
+    PerRelation { relation: pg_sys::Oid, columns: i32, statement: &'static str, size: ChangeSize },
+}
+
+/// How many rows a statement-level trigger's transition tables hold, by order of magnitude.
+/// PostgreSQL plans a statement over them with their actual row counts, so a plan is kept per
+/// size: the plan of a 5-row statement (index probes) never serves a 100,000-row one, which
+/// hashes or scans instead, nor the other way round.
+#[derive(PartialEq, Eq, Hash, Clone, Copy)]
+pub enum ChangeSize {
+    Few,
+    Many,
+    Bulk,
+}
+
+impl ChangeSize {
+    pub fn of(rows: i64) -> ChangeSize {
+        match rows {
+            ..100 => ChangeSize::Few,
+            100..10_000 => ChangeSize::Many,
+            _ => ChangeSize::Bulk,
+        }
+    }
+
+    /// The size the statements [`run_per_relation`] runs from inside `work` are planned for
+    /// (the trigger's, see `changes::with_changes`); the outer size again after it, for a
+    /// trigger that fires inside another.
+    pub fn during<R>(self, work: impl FnOnce() -> R) -> R {
+        let outer = CHANGE_SIZE.replace(self);
+        let result = work();
+        CHANGE_SIZE.set(outer);
+        result
+    }
 }
 
 thread_local! {
+    static CHANGE_SIZE: std::cell::Cell<ChangeSize> = const { std::cell::Cell::new(ChangeSize::Few) };
     // Kept plans live as long as the backend, so leaking them is their natural lifetime, and a
     // `&'static` handle lets a statement run while triggers it fires prepare statements of their own.
     static KEPT_PLANS: RefCell<HashMap<PlanKey, &'static OwnedPreparedStatement>> = RefCell::new(HashMap::new());
@@ -103,7 +135,12 @@ pub fn run_per_relation<'conn>(
     args: &[DatumWithOid<'_>],
     sql: impl FnOnce() -> String,
 ) -> SpiResult<SpiTupleTable<'conn>> {
-    let key = PlanKey::PerRelation { relation: relation.oid(), columns: relation.tuple_desc().len() as i32, statement };
+    let key = PlanKey::PerRelation {
+        relation: relation.oid(),
+        columns: relation.tuple_desc().len() as i32,
+        statement,
+        size: CHANGE_SIZE.get(),
+    };
     let plan = kept_plan(client, key, arg_types, sql)?;
     client.update(plan, None, args)
 }

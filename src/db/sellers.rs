@@ -33,11 +33,11 @@ static ROSTER: Statement = Statement {
 /// What the roster was read at: the versions of every line (see seller_roster_versions), of that
 /// table (a re-created extension starts its versions again) and for which user (privileges and
 /// row security are the reader's).
+/// One row per line (NULLs when there is none), unordered and unaggregated: a sort or an
+/// aggregate costs this read, which every run makes, more than the lines themselves.
 static ROSTER_VERSIONS: Statement = Statement {
-    sql: "SELECT 'lead_management.seller_roster_versions'::regclass::oid::bigint, \
-                 coalesce(array_agg(business_line_id ORDER BY business_line_id), '{}'), \
-                 coalesce(array_agg(version ORDER BY business_line_id), '{}') \
-          FROM lead_management.seller_roster_versions",
+    sql: "SELECT 'lead_management.seller_roster_versions'::regclass::oid::bigint, v.business_line_id, v.version \
+          FROM (SELECT) AS table_oid LEFT JOIN lead_management.seller_roster_versions v ON true",
     arg_types: &[],
 };
 
@@ -66,8 +66,8 @@ static LOADS: Statement = Statement {
 struct RosterVersion {
     user: pg_sys::Oid,
     table: i64,
-    lines: Vec<i32>,
-    versions: Vec<i64>,
+    /// (business line, version), in line order.
+    versions: Vec<(i32, i64)>,
 }
 
 /// A seller's own columns and working hours.
@@ -105,17 +105,17 @@ const UNIX_TO_POSTGRES_EPOCH_MICROS: i64 = 946_684_800_000_000;
 /// commits between the two reads leaves the roster stamped with an older version than it holds,
 /// so the next run reads it again rather than trusting a stale one.
 fn roster(client: &mut SpiClient<'_>) -> Rc<Roster> {
-    let version = ROSTER_VERSIONS
-        .read(client, &[], "reading the sellers' roster versions", |row| RosterVersion {
-            // SAFETY: reads the current user id.
-            user: unsafe { pg_sys::GetUserId() },
-            table: row.get(1).unwrap_or_default(),
-            lines: row.get(2).unwrap_or_default(),
-            versions: row.get(3).unwrap_or_default(),
-        })
-        .pop()
-        .ok_or("no row")
-        .or_raise("reading the sellers' roster versions");
+    let mut table = 0;
+    let mut versions: Vec<(i32, i64)> = Vec::new();
+    ROSTER_VERSIONS.read(client, &[], "reading the sellers' roster versions", |row| {
+        table = row.get(1).unwrap_or_default();
+        if let (Some(line), Some(version)) = (row.get(2), row.get(3)) {
+            versions.push((line, version));
+        }
+    });
+    versions.sort_unstable();
+    // SAFETY: reads the current user id.
+    let version = RosterVersion { user: unsafe { pg_sys::GetUserId() }, table, versions };
     if let Some(kept) = KEPT_ROSTER.with_borrow(|kept| kept.clone()).filter(|kept| kept.version == version) {
         return kept;
     }

@@ -108,6 +108,7 @@ mod tests {
 
     #[pg_test]
     fn audit_rows_carry_context() {
+        Spi::run("SET LOCAL application_name = 'audit context test'").unwrap();
         insert_leads(&[1], 1);
         let row = Spi::get_three::<String, String, bool>(
             "SELECT db_user, application_name, transaction_id = txid_current() FROM lead_management.audit_logs
@@ -118,8 +119,14 @@ mod tests {
             row.0.as_deref(),
             Some(Spi::get_one::<String>("SELECT session_user::text").unwrap().unwrap().as_str())
         );
-        assert!(row.1.is_some());
+        assert_eq!(row.1.as_deref(), Some("audit context test"));
         assert_eq!(row.2, Some(true));
+        let written_now = Spi::get_one::<bool>(
+            "SELECT bool_and(changed_at BETWEEN now() AND clock_timestamp()) FROM lead_management.audit_logs
+             WHERE transaction_id = txid_current()",
+        )
+        .unwrap();
+        assert_eq!(written_now, Some(true), "changed_at is the clock when the statement's audit rows were written");
     }
 
     #[pg_test]

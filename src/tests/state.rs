@@ -25,6 +25,45 @@ mod tests {
         .map_or(0, i64::from)
     }
 
+    /// The triggers' statements are planned per size of the statement they follow (a few rows,
+    /// hundreds, tens of thousands: index probes or hashes); each size's plan keeps the state
+    /// exact, in whatever order the sizes come in one session.
+    #[pg_test]
+    fn state_statements_of_every_size_keep_loads_and_queue_exact() {
+        insert_seed_sellers();
+        Spi::run("UPDATE lead_management.sellers SET max_leads_count = 20000").unwrap();
+        let mut first = 0;
+        for (size, leads) in [("few", 5), ("bulk", 12_000), ("many", 300), ("few again", 3)] {
+            let batch = format!("document_number BETWEEN 'B{:07}' AND 'B{:07}'", first + 1, first + leads);
+            Spi::run_with_args(
+                "INSERT INTO lead_management.leads
+                    (document_number, given_name, surname, phone, email, business_line_id, country_id, document_type_id)
+                 SELECT format('B%s', lpad(i::text, 7, '0')), 'Lead', 'Person', '+1-555-0199',
+                        format('bulk%s@example.com', i), 1 + i % 3, 1, 1
+                 FROM generate_series($1 + 1, $1 + $2) AS i",
+                &[first.into(), leads.into()],
+            )
+            .unwrap();
+            assert_state_exact(&format!("inserting {size}"));
+            Spi::run("SELECT assign_leads()").unwrap();
+            assert_state_exact(&format!("assigning {size}"));
+            assert_eq!(count("SELECT count(*) FROM lead_management.assignment_queue"), 0, "{size}");
+            Spi::run(&format!(
+                "UPDATE lead_management.assignments SET seller_document_number = NULL, assigned_at = NULL,
+                        assignment_status_id = 1 WHERE lead_{batch}"
+            ))
+            .unwrap();
+            assert_state_exact(&format!("releasing {size}"));
+            assert_eq!(count("SELECT count(*) FROM lead_management.assignment_queue"), i64::from(leads), "{size}");
+            Spi::run(&format!(
+                "DELETE FROM lead_management.assignments WHERE lead_{batch}; DELETE FROM lead_management.leads WHERE {batch}"
+            ))
+            .unwrap();
+            assert_state_exact(&format!("deleting {size}"));
+            first += leads;
+        }
+    }
+
     #[pg_test]
     fn state_every_write_path_keeps_loads_and_queue_exact() {
         insert_seed_sellers();
