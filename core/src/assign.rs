@@ -13,7 +13,7 @@
 //! with room left is allowed to take it.
 
 use std::cmp::{Ordering, Reverse};
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 use std::str::FromStr;
 
@@ -300,7 +300,9 @@ impl LineQueue<'_> {
 /// leads than this; a lead with `excluded_sellers` may be passed over, so a
 /// reader should read one more lead per such lead.
 pub fn room_per_line(sellers: &[SellerState], now: i64) -> Vec<(i32, i64)> {
-    let mut room: HashMap<i32, i64> = HashMap::new();
+    // Keyed by line in a BTreeMap: a handful of lines, a lookup per seller, and ascending order
+    // for free (hashing each key costs more than comparing it with a few others).
+    let mut room: BTreeMap<i32, i64> = BTreeMap::new();
     for seller in sellers {
         let free = seller.room(now);
         if free > 0 {
@@ -308,9 +310,7 @@ pub fn room_per_line(sellers: &[SellerState], now: i64) -> Vec<(i32, i64)> {
             *line = line.saturating_add(free);
         }
     }
-    let mut room: Vec<(i32, i64)> = room.into_iter().collect();
-    room.sort_unstable();
-    room
+    room.into_iter().collect()
 }
 
 fn is_sorted_by_doc(sellers: &[SellerState]) -> bool {
@@ -345,8 +345,8 @@ pub fn plan(
 
     let mut left: Vec<i64> = sellers.iter().map(|s| s.room(now)).collect();
 
-    // Sellers with room per business line, keeping document order.
-    let mut by_line: HashMap<i32, Vec<usize>> = HashMap::new();
+    // Sellers with room per business line, keeping document order (per line as in room_per_line).
+    let mut by_line: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
     for (i, s) in sellers.iter().enumerate() {
         if left[i] > 0 {
             by_line.entry(s.business_line_id).or_default().push(i);
@@ -354,7 +354,7 @@ pub fn plan(
     }
     let eligible_sellers = by_line.values().map(Vec::len).sum();
 
-    let mut queues: HashMap<i32, LineQueue> = by_line
+    let mut queues: BTreeMap<i32, LineQueue> = by_line
         .into_iter()
         .map(|(line, mut idx)| {
             let queue = match strategy {
@@ -374,7 +374,7 @@ pub fn plan(
 
     let mut pairs = Vec::new();
     // Last seller that got a lead, per line (round_robin output cursor).
-    let mut last_assigned: HashMap<i32, usize> = HashMap::new();
+    let mut last_assigned: BTreeMap<i32, usize> = BTreeMap::new();
     for (li, lead) in leads.iter().enumerate() {
         // Leads of a line without sellers with room just stay pending.
         let Some(queue) = queues.get_mut(&lead.business_line_id) else {
@@ -388,10 +388,7 @@ pub fn plan(
         }
     }
 
-    // Sorted so the plan does not depend on HashMap iteration order.
-    let mut cursors: Vec<(i32, usize)> = last_assigned.into_iter().collect();
-    cursors.sort_unstable();
-
+    let cursors: Vec<(i32, usize)> = last_assigned.into_iter().collect();
     Plan { pairs, cursors, eligible_sellers }
 }
 
@@ -434,6 +431,8 @@ pub fn try_order(
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
     use super::*;
     use crate::eligibility::{reason_for_lead, LocalClock, Reason, WorkingHours};
     // Explicit imports: proptest's `Strategy` trait would clash with ours.
