@@ -21,7 +21,7 @@ pub mod locks;
 pub mod runs;
 pub mod sellers;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 
 use pgrx::datum::DatumWithOid;
@@ -71,15 +71,20 @@ impl ChangeSize {
     /// (the trigger's, see `changes::with_changes`); the outer size again after it, for a
     /// trigger that fires inside another.
     pub fn during<R>(self, work: impl FnOnce() -> R) -> R {
-        let outer = CHANGE_SIZE.replace(self);
-        let result = work();
-        CHANGE_SIZE.set(outer);
-        result
+        // Restored on the way out, an error's unwinding included.
+        struct Restore(ChangeSize);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CHANGE_SIZE.set(self.0);
+            }
+        }
+        let _outer = Restore(CHANGE_SIZE.replace(self));
+        work()
     }
 }
 
 thread_local! {
-    static CHANGE_SIZE: std::cell::Cell<ChangeSize> = const { std::cell::Cell::new(ChangeSize::Few) };
+    static CHANGE_SIZE: Cell<ChangeSize> = const { Cell::new(ChangeSize::Few) };
     // Kept plans live as long as the backend, so leaking them is their natural lifetime, and a
     // `&'static` handle lets a statement run while triggers it fires prepare statements of their own.
     static KEPT_PLANS: RefCell<HashMap<PlanKey, &'static OwnedPreparedStatement>> = RefCell::new(HashMap::new());

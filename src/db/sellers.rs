@@ -33,6 +33,7 @@ static ROSTER: Statement = Statement {
 /// What the roster was read at: the versions of every line (see seller_roster_versions), of that
 /// table (a re-created extension starts its versions again) and for which user (privileges and
 /// row security are the reader's).
+///
 /// One row per line (NULLs when there is none), unordered and unaggregated: a sort or an
 /// aggregate costs this read, which every run makes, more than the lines themselves.
 static ROSTER_VERSIONS: Statement = Statement {
