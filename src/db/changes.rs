@@ -16,7 +16,7 @@ use super::{run_per_relation, ChangeSize, Statement};
 use crate::errors::OrRaise;
 
 /// The event a statement-level trigger fired for, which decides the transition tables it has.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Event {
     Insert,
     Update,
@@ -38,6 +38,16 @@ impl Event {
             Event::Insert => "INSERT",
             Event::Update => "UPDATE",
             Event::Delete => "DELETE",
+        }
+    }
+
+    /// `column` of every row the statement touched, new versions and old (each value once for
+    /// an UPDATE), as a query over its transition tables.
+    fn touched(self, column: &str) -> String {
+        match self {
+            Event::Insert => format!("SELECT {column} FROM new_rows"),
+            Event::Update => format!("SELECT {column} FROM new_rows UNION SELECT {column} FROM old_rows"),
+            Event::Delete => format!("SELECT {column} FROM old_rows"),
         }
     }
 }
@@ -99,16 +109,12 @@ fn audit_context() -> [DatumWithOid<'static>; 5] {
 /// transition tables hold old and new versions in the same order, so the n-th old row pairs
 /// with the n-th new one (primary keys may change, so they cannot pair them).
 pub fn audit(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
-    let statement = match event {
-        Event::Insert => "audit insert",
-        Event::Update => "audit update",
-        Event::Delete => "audit delete",
-    };
     let [changed_at, ip_address, db_user, application_name, transaction_id] = audit_context();
     run_per_relation(
         client,
         relation,
-        statement,
+        event,
+        "audit",
         &[
             pg_sys::TEXTOID,
             pg_sys::TEXTOID,
@@ -203,12 +209,7 @@ const OPEN_STATUSES: &str =
 /// One statement; sellers' rows are updated in document_number order, so two sessions never
 /// wait on each other in a cycle.
 pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
-    let statement = match event {
-        Event::Insert => "assignment state insert",
-        Event::Update => "assignment state update",
-        Event::Delete => "assignment state delete",
-    };
-    run_per_relation(client, relation, statement, &[], &[], || {
+    run_per_relation(client, relation, event, "assignment state", &[], &[], || {
         let has_old = event != Event::Insert;
         let has_new = event != Event::Delete;
         let mut steps = Vec::new();
@@ -287,27 +288,16 @@ pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation,
 /// first and the packing is a second statement, with a new snapshot: two sessions changing one
 /// seller's hours pack one after the other, the second with the first one's rows.
 pub fn track_seller_schedule(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
-    let (lock, pack, touched) = match event {
-        Event::Insert => {
-            ("schedule lock insert", "schedule pack insert", "SELECT seller_document_number FROM new_rows")
-        }
-        Event::Update => (
-            "schedule lock update",
-            "schedule pack update",
-            "SELECT seller_document_number FROM new_rows UNION SELECT seller_document_number FROM old_rows",
-        ),
-        Event::Delete => {
-            ("schedule lock delete", "schedule pack delete", "SELECT seller_document_number FROM old_rows")
-        }
-    };
-    run_per_relation(client, relation, lock, &[], &[], || {
+    run_per_relation(client, relation, event, "schedule lock", &[], &[], || {
+        let touched = event.touched("seller_document_number");
         format!(
             "SELECT count(*) FROM (SELECT FROM lead_management.sellers WHERE document_number IN ({touched}) \
              ORDER BY document_number FOR NO KEY UPDATE) AS locked"
         )
     })
     .or_raise("locking the sellers whose hours changed");
-    run_per_relation(client, relation, pack, &[], &[], || {
+    run_per_relation(client, relation, event, "schedule pack", &[], &[], || {
+        let touched = event.touched("seller_document_number");
         format!(
             "WITH touched AS ({touched}), \
              packed AS (SELECT h.seller_document_number, {} AS windows FROM lead_management.seller_hours h \
@@ -335,33 +325,14 @@ pub fn clear_schedules(client: &mut SpiClient<'_>) {
 /// roster version: backends that keep those sellers read them again. Lines in order, so that two
 /// statements never wait on each other in a cycle.
 pub fn track_seller_roster(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
-    let statement = match event {
-        Event::Insert => "roster insert",
-        Event::Update => "roster update",
-        Event::Delete => "roster delete",
-    };
-    run_per_relation(client, relation, statement, &[], &[], || {
-        let sellers_changed = relation.name() == "sellers";
-        let column = if sellers_changed { "business_line_id" } else { "seller_document_number" };
-        let changed = match event {
-            Event::Insert => format!("SELECT {column} FROM new_rows"),
-            Event::Update => format!("SELECT {column} FROM new_rows UNION SELECT {column} FROM old_rows"),
-            Event::Delete => format!("SELECT {column} FROM old_rows"),
-        };
-        let lines = if sellers_changed {
-            changed
+    run_per_relation(client, relation, event, "roster", &[], &[], || {
+        let lines = if relation.name() == "sellers" {
+            event.touched("business_line_id")
         } else {
-            format!(
-                "SELECT s.business_line_id FROM lead_management.sellers s \
-                 WHERE s.document_number IN ({changed})"
-            )
+            let sellers = event.touched("seller_document_number");
+            format!("SELECT s.business_line_id FROM lead_management.sellers s WHERE s.document_number IN ({sellers})")
         };
-        format!(
-            "INSERT INTO lead_management.seller_roster_versions AS v (business_line_id, version) \
-             SELECT line, nextval('lead_management.seller_roster_version_seq') \
-             FROM (SELECT DISTINCT business_line_id FROM ({lines}) AS changed) AS t(line) ORDER BY line \
-             ON CONFLICT (business_line_id) DO UPDATE SET version = excluded.version"
-        )
+        format!(renew_roster_versions!("{}"), lines)
     })
     .or_raise("renewing the sellers' roster version");
 }

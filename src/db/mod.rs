@@ -10,6 +10,22 @@ macro_rules! packed_windows {
     };
 }
 
+/// Gives each business line of `$lines` (a query of line ids, repeats allowed) a new version in
+/// seller_roster_versions, lines in order so that two statements never wait on each other in a
+/// cycle.
+macro_rules! renew_roster_versions {
+    ($lines:expr) => {
+        concat!(
+            "INSERT INTO lead_management.seller_roster_versions AS v (business_line_id, version) \
+             SELECT line, nextval('lead_management.seller_roster_version_seq') \
+             FROM (SELECT DISTINCT * FROM (",
+            $lines,
+            ") AS changed) AS t(line) ORDER BY line \
+             ON CONFLICT (business_line_id) DO UPDATE SET version = excluded.version"
+        )
+    };
+}
+
 pub mod assignments;
 pub mod audit;
 pub mod audit_partitions;
@@ -30,6 +46,7 @@ use pgrx::spi::{OwnedPreparedStatement, SpiClient, SpiResult, SpiTupleTable};
 use pgrx::{FromDatum, IntoDatum};
 
 use crate::errors::OrRaise;
+use changes::Event;
 
 /// A SQL statement with its parameter types, prepared on first use and reused after.
 pub struct Statement {
@@ -40,11 +57,11 @@ pub struct Statement {
 /// What a kept plan is kept under: a [`Statement`]'s address, or for statements whose text is
 /// built per relation (over a trigger's transition tables, whose row type is the triggering
 /// table's) the relation, its column count (a column added to the table makes a new plan),
-/// which statement and the size of the transition tables.
+/// which statement for which event, and the size of the transition tables.
 #[derive(PartialEq, Eq, Hash, Clone, Copy)]
 enum PlanKey {
     Static(usize),
-    PerRelation { relation: pg_sys::Oid, columns: i32, statement: &'static str, size: ChangeSize },
+    PerRelation { relation: pg_sys::Oid, columns: i32, statement: &'static str, event: Event, size: ChangeSize },
 }
 
 /// How many rows a statement-level trigger's transition tables hold, by order of magnitude.
@@ -131,10 +148,12 @@ impl Statement {
     }
 }
 
-/// Runs a statement built for one relation (see [`PlanKey`]); `sql` is called only the first time.
+/// Runs a statement built for one relation and trigger event (see [`PlanKey`]); `sql` is called
+/// only the first time.
 pub fn run_per_relation<'conn>(
     client: &mut SpiClient<'conn>,
     relation: &pgrx::PgRelation,
+    event: Event,
     statement: &'static str,
     arg_types: &[pg_sys::Oid],
     args: &[DatumWithOid<'_>],
@@ -144,6 +163,7 @@ pub fn run_per_relation<'conn>(
         relation: relation.oid(),
         columns: relation.tuple_desc().len() as i32,
         statement,
+        event,
         size: CHANGE_SIZE.get(),
     };
     let plan = kept_plan(client, key, arg_types, sql)?;

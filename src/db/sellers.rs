@@ -43,11 +43,10 @@ static ROSTER_VERSIONS: Statement = Statement {
 };
 
 static RENEW_EVERY_ROSTER_VERSION: Statement = Statement {
-    sql: "INSERT INTO lead_management.seller_roster_versions AS v (business_line_id, version) \
-          SELECT line, nextval('lead_management.seller_roster_version_seq') \
-          FROM (SELECT business_line_id FROM lead_management.business_lines \
-                UNION SELECT business_line_id FROM lead_management.seller_roster_versions) AS t(line) ORDER BY line \
-          ON CONFLICT (business_line_id) DO UPDATE SET version = excluded.version",
+    sql: renew_roster_versions!(
+        "SELECT business_line_id FROM lead_management.business_lines \
+         UNION ALL SELECT business_line_id FROM lead_management.seller_roster_versions"
+    ),
     arg_types: &[],
 };
 

@@ -9,7 +9,8 @@ use pgrx::prelude::*;
 #[pg_schema]
 pub mod lead_management {
     use pgrx::prelude::*;
-    use pgrx::PgSqlErrorCode;
+    use pgrx::spi::SpiClient;
+    use pgrx::{PgRelation, PgSqlErrorCode};
 
     use crate::db::{self, changes};
     use crate::engine::{self, AssignmentRun, Lines};
@@ -21,6 +22,21 @@ pub mod lead_management {
     /// until `ALTER EXTENSION lead_assigner UPDATE` re-attaches them per statement.
     fn fired_per_row(trigger: &PgTrigger<'_>) -> bool {
         matches!(trigger.level(), PgTriggerLevel::Row)
+    }
+
+    /// A statement trigger's work: `changed` over the transition tables of an INSERT, UPDATE or
+    /// DELETE, `truncated` after a TRUNCATE (for the tables it is attached to on TRUNCATE).
+    fn per_statement<'a>(
+        trigger: &'a PgTrigger<'a>,
+        changed: fn(&mut SpiClient<'_>, &PgRelation, changes::Event),
+        truncated: fn(&mut SpiClient<'_>),
+    ) -> TriggerResult<'a> {
+        let relation = trigger.relation()?;
+        match changes::Event::of(trigger) {
+            Some(event) => changes::with_changes(trigger, |client| changed(client, &relation, event)),
+            None => Spi::connect_mut(truncated),
+        }
+        Ok(None)
     }
 
     /// AFTER INSERT, UPDATE and DELETE FOR EACH STATEMENT (one trigger per event, with its
@@ -55,25 +71,15 @@ pub mod lead_management {
     /// assignment_queue exact (see `db::changes::track_assignment_state`).
     #[pg_trigger]
     fn track_assignment_state<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
-        let relation = trigger.relation()?;
-        if let Some(event) = changes::Event::of(trigger) {
-            changes::with_changes(trigger, |client| changes::track_assignment_state(client, &relation, event));
-        }
-        Ok(None)
+        // Never attached on TRUNCATE.
+        per_statement(trigger, changes::track_assignment_state, |_| {})
     }
 
     /// AFTER INSERT, UPDATE, DELETE and TRUNCATE FOR EACH STATEMENT on seller_hours: keeps
     /// seller_schedules exact (see `db::changes::track_seller_schedule`).
     #[pg_trigger]
     fn track_seller_schedule<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
-        let relation = trigger.relation()?;
-        match changes::Event::of(trigger) {
-            Some(event) => {
-                changes::with_changes(trigger, |client| changes::track_seller_schedule(client, &relation, event))
-            }
-            None => Spi::connect_mut(changes::clear_schedules),
-        }
-        Ok(None)
+        per_statement(trigger, changes::track_seller_schedule, changes::clear_schedules)
     }
 
     /// AFTER INSERT, UPDATE, DELETE and TRUNCATE FOR EACH STATEMENT on sellers and seller_hours:
@@ -81,14 +87,7 @@ pub mod lead_management {
     /// again (see `db::sellers`); TRUNCATE renews every line's.
     #[pg_trigger]
     fn track_seller_roster<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
-        let relation = trigger.relation()?;
-        match changes::Event::of(trigger) {
-            Some(event) => {
-                changes::with_changes(trigger, |client| changes::track_seller_roster(client, &relation, event))
-            }
-            None => Spi::connect_mut(db::sellers::renew_every_roster_version),
-        }
-        Ok(None)
+        per_statement(trigger, changes::track_seller_roster, db::sellers::renew_every_roster_version)
     }
 
     /// AFTER INSERT FOR EACH STATEMENT on leads: a lead never exists without its (Pending)
