@@ -486,7 +486,7 @@ fn setting_error_hint(code: PgSqlErrorCode, message: &str) -> Option<String> {
     let who = if ADMIN_SETTINGS.contains(&name) { "a superuser or lead_assigner_admin" } else { "a superuser" };
     if code == PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE {
         Some(format!(
-            "{name} applies to everyone's leads, so only {who} sets it; an administrator sets it for everyone with ALTER DATABASE ... SET {name} = ... or in the server's configuration."
+            "{name} holds for the whole database, so only {who} sets it; an administrator sets it for everyone with ALTER DATABASE ... SET {name} = ... or in the server's configuration."
         ))
     } else if code == PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE {
         let flags = CString::new(name).map_or(0, |name| unsafe { pg_sys::GetConfigOptionFlags(name.as_ptr(), true) });
