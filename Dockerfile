@@ -8,8 +8,8 @@
 ARG PG_MAJOR=17
 # The official image of that major on Debian 13 "trixie": the Debian release its default tags
 # (postgres:15 ... postgres:18) use (docker-library/postgres versions.json, "debian": "trixie" for
-# every major, checked 2026-12-06), named here so that a change of default does not change the
-# base silently; bookworm variants exist too (postgres:17-bookworm). The tag follows the major's
+# 14 to 18 in the snapshot read on 2026-12-06, dated 2026-02-26), named here so that a change of
+# default does not change the base silently; bookworm variants exist too (postgres:17-bookworm). The tag follows the major's
 # latest minor; --build-arg POSTGRES_IMAGE=postgres:17.9-trixie pins one.
 ARG POSTGRES_IMAGE=postgres:${PG_MAJOR}-trixie
 
