@@ -1,13 +1,21 @@
-# PostgreSQL 15 with pg_cron and lead_assigner, the demo sellers and the simulation scheduled on
-# first start. `docker compose up --build` (see docker-compose.yml and .env.example) or:
+# PostgreSQL (17 unless --build-arg PG_MAJOR=15 or 18) with pg_cron and lead_assigner, the demo
+# sellers and the simulation scheduled on first start. `docker compose up --build` (see
+# docker-compose.yml and .env.example) or:
 #   docker build -t lead-assigner . && docker run -e POSTGRES_PASSWORD=... -p 5432:5432 lead-assigner
+#   docker build --build-arg PG_MAJOR=18 -t lead-assigner:18 .
 
-# The official image, pinned to the PostgreSQL minor the tests run against (Debian 12's 15.20), so
-# a rebuild gets the same server; --build-arg POSTGRES_IMAGE=... picks another.
-ARG POSTGRES_IMAGE=postgres:15.20-bookworm
+# The major: 17 is the current Debian stable's (13, trixie); 15 and 18 are tested too (README).
+ARG PG_MAJOR=17
+# The official image of that major on Debian 13 "trixie": the Debian release its default tags
+# (postgres:15 ... postgres:18) use (docker-library/postgres versions.json, "debian": "trixie" for
+# 14 to 18 in the snapshot read on 2026-12-06, dated 2026-02-26), named here so that a change of
+# default does not change the base silently; bookworm variants exist too (postgres:17-bookworm). The tag follows the major's
+# latest minor; --build-arg POSTGRES_IMAGE=postgres:17.9-trixie pins one.
+ARG POSTGRES_IMAGE=postgres:${PG_MAJOR}-trixie
 
-# Build stage: the same scripts/setup as CI (apt packages incl. postgresql-server-dev-15, rustup
-# when cargo is missing, cargo-pgrx, cargo pgrx init), then `cargo pgrx package`.
+# Build stage: the same scripts/setup as CI (apt packages incl. postgresql-server-dev-$PG_MAJOR,
+# rustup when cargo is missing, cargo-pgrx, cargo pgrx init), then `cargo pgrx package`. Both
+# stages read PG_MAJOR from the official image's own environment, so it always matches the image.
 FROM ${POSTGRES_IMAGE} AS build
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 # scripts/setup installs Rust with rustup into /root/.cargo when cargo is missing.
@@ -17,19 +25,19 @@ WORKDIR /src
 COPY scripts/setup scripts/setup
 RUN scripts/setup
 COPY . .
-RUN cargo pgrx package --pg-config /usr/lib/postgresql/15/bin/pg_config \
-    && find target/release/lead_assigner-pg15 -type f
+RUN cargo pgrx package --pg-config "/usr/lib/postgresql/$PG_MAJOR/bin/pg_config" \
+    && find "target/release/lead_assigner-pg$PG_MAJOR" -type f
 
 # Runtime stage: the official image plus pg_cron and the packaged extension files only.
 FROM ${POSTGRES_IMAGE}
-# postgresql-15-cron comes from the image's PGDG repository (pg_cron 1.6: sub-minute schedules);
-# its version follows the image's repository, like scripts/setup's packages.
+# postgresql-$PG_MAJOR-cron comes from the image's PGDG repository (pg_cron 1.6: sub-minute
+# schedules); its version follows the image's repository, like scripts/setup's packages.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends postgresql-15-cron \
+    && apt-get install -y --no-install-recommends "postgresql-$PG_MAJOR-cron" \
     && rm -rf /var/lib/apt/lists/*
-COPY --from=build /src/target/release/lead_assigner-pg15/usr/lib/postgresql/15/lib/ /usr/lib/postgresql/15/lib/
-COPY --from=build /src/target/release/lead_assigner-pg15/usr/share/postgresql/15/extension/ /usr/share/postgresql/15/extension/
+COPY --from=build /src/target/release/lead_assigner-pg$PG_MAJOR/usr/lib/postgresql/$PG_MAJOR/lib/ /usr/lib/postgresql/$PG_MAJOR/lib/
+COPY --from=build /src/target/release/lead_assigner-pg$PG_MAJOR/usr/share/postgresql/$PG_MAJOR/extension/ /usr/share/postgresql/$PG_MAJOR/extension/
 # The init script loads the sellers itself, after CREATE EXTENSION: keep the SQL out of
 # /docker-entrypoint-initdb.d, where the entrypoint would run it on its own.
 COPY scripts/demo-sellers.sql /usr/share/lead_assigner/demo-sellers.sql

@@ -1,13 +1,20 @@
 # lead_assigner — every command a user or CI needs. `make help` lists them.
-PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
+# The PostgreSQL major: 15 is this Debian 12 machine's; `PG_MAJOR=17 make run` runs 17 (or 18) in
+# its Debian root (scripts/pg-root).
+PG_MAJOR ?= 15
+PG_CONFIG ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
+export PG_MAJOR
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup install test test-unit test-pg test-e2e run psql psql-superuser stop reset bench lint clean
+.PHONY: help setup install test test-matrix test-unit test-pg test-e2e run psql psql-superuser stop reset bench lint clean
 
 help:
-	@echo "make run        build, install, start a local cluster with the simulation (Ctrl-C stops)"
+	@echo "make run        build, install, start a local cluster with the simulation (Ctrl-C stops);"
+	@echo "                PG_MAJOR=17 make run (or 18) does it on that PostgreSQL, in its Debian root"
 	@echo "make test       every test tier: core unit/property, #[pg_test], end-to-end"
-	@echo "make bench      benchmark against set-based and PL/pgSQL baselines (prints ratios)"
+	@echo "make test-matrix   build, #[pg_test] and end-to-end on PostgreSQL 17 and 18 (Debian roots)"
+	@echo "make bench      benchmark against set-based and PL/pgSQL baselines (prints ratios);"
+	@echo "                make bench BENCH_MATRIX=1: W1 and W4 on PostgreSQL 15, 17 and 18 side by side"
 	@echo "make psql       psql on the local cluster as lead_admin (admin role; the audit trail is append-only)"
 	@echo "make psql-superuser   the same as postgres, for maintenance"
 	@echo "make stop / make reset   stop the local cluster / delete it"
@@ -33,6 +40,10 @@ test-pg:
 test-e2e: install
 	scripts/e2e
 
+# PostgreSQL 17 and 18, each in a Debian root cached in /var/cache/lead_assigner/roots (root only).
+test-matrix:
+	scripts/test-matrix
+
 run:
 	scripts/run
 
@@ -48,8 +59,9 @@ stop:
 reset:
 	scripts/run reset
 
+# BENCH_MATRIX=1: W1 and W4 on PostgreSQL 15, 17 and 18 side by side (scripts/bench-matrix).
 bench: install
-	scripts/bench $(BENCH_ARGS)
+	$(if $(BENCH_MATRIX),scripts/bench-matrix,scripts/bench) $(BENCH_ARGS)
 
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings

@@ -160,6 +160,22 @@ ALTER EXTENSION lead_assigner DROP TABLE lead_management.audit_logs;
 ALTER TABLE lead_management.audit_logs RENAME TO audit_logs_0_1_0;
 ALTER TABLE lead_management.audit_logs_0_1_0 RENAME CONSTRAINT audit_logs_pkey TO audit_logs_0_1_0_pkey;
 ALTER TABLE lead_management.audit_logs_0_1_0 RENAME CONSTRAINT audit_logs_action_valid TO audit_logs_0_1_0_action_valid;
+-- PostgreSQL 18 keeps NOT NULL constraints in pg_constraint, named after their table
+-- (audit_logs_action_not_null): rename the old table's too, or the new table's would get a "1"
+-- appended and differ from a fresh install's. Before 18 there are none to rename.
+DO $$
+DECLARE
+    old_name name;
+BEGIN
+    FOR old_name IN
+        SELECT conname FROM pg_catalog.pg_constraint
+        WHERE conrelid = 'lead_management.audit_logs_0_1_0'::regclass AND contype = 'n'
+    LOOP
+        EXECUTE format('ALTER TABLE lead_management.audit_logs_0_1_0 RENAME CONSTRAINT %I TO %I',
+                       old_name, 'audit_logs_0_1_0' || substr(old_name, length('audit_logs') + 1));
+    END LOOP;
+END
+$$;
 
 CREATE TABLE lead_management.audit_logs (
     audit_log_id bigint NOT NULL DEFAULT nextval('lead_management.audit_logs_audit_log_id_seq'::regclass),

@@ -277,11 +277,10 @@ fn origin_of_source(source: GucSource::Type) -> &'static str {
 
 /// Every lead_assigner.* variable PostgreSQL knows now, placeholders included.
 fn our_variables() -> Vec<&'static pg_sys::config_generic> {
-    // SAFETY: the GUC array holds GetNumConfigOptions() valid pointers; the variables themselves
-    // live as long as the backend (PostgreSQL never frees a defined setting).
+    // SAFETY: the GUC array holds `count` valid pointers; the variables themselves live as long
+    // as the backend (PostgreSQL never frees a defined setting).
     unsafe {
-        let variables = pg_sys::get_guc_variables();
-        let count = usize::try_from(pg_sys::GetNumConfigOptions()).unwrap_or(0);
+        let (variables, count) = guc_variables();
         if variables.is_null() {
             return Vec::new();
         }
@@ -291,6 +290,20 @@ fn our_variables() -> Vec<&'static pg_sys::config_generic> {
             .filter(|variable| is_ours(&CStr::from_ptr(variable.name).to_string_lossy()))
             .collect()
     }
+}
+
+/// The server's GUC array and its length: PostgreSQL 16 made get_guc_variables() return the count
+/// and dropped GetNumConfigOptions().
+#[cfg(any(feature = "pg13", feature = "pg14", feature = "pg15"))]
+unsafe fn guc_variables() -> (*mut *mut pg_sys::config_generic, usize) {
+    (pg_sys::get_guc_variables(), usize::try_from(pg_sys::GetNumConfigOptions()).unwrap_or(0))
+}
+
+#[cfg(not(any(feature = "pg13", feature = "pg14", feature = "pg15")))]
+unsafe fn guc_variables() -> (*mut *mut pg_sys::config_generic, usize) {
+    let mut count = 0;
+    let variables = pg_sys::get_guc_variables(&mut count);
+    (variables, usize::try_from(count).unwrap_or(0))
 }
 
 fn is_ours(name: &str) -> bool {

@@ -13,6 +13,13 @@ pub fn port() -> u16 {
         .expect("LEAD_ASSIGNER_E2E_PORT must be a port number")
 }
 
+/// The directory of the server's programs (pg_ctl, pg_dump, psql): PostgreSQL PG_MAJOR's, the
+/// major scripts/e2e started (15 when unset).
+pub fn pg_bin(program: &str) -> std::path::PathBuf {
+    let major = std::env::var("PG_MAJOR").unwrap_or_else(|_| "15".to_owned());
+    std::path::Path::new(&format!("/usr/lib/postgresql/{major}/bin")).join(program)
+}
+
 /// The database pg_cron works in (cron.database_name); the only one where jobs can run.
 pub fn cron_database() -> String {
     std::env::var("LEAD_ASSIGNER_E2E_CRON_DB").unwrap_or_else(|_| "lead_e2e".to_owned())
@@ -290,7 +297,7 @@ pub fn wait_for_succeeded_run(client: &mut Client, job: i64, after_run: i64) -> 
     let mut next_report = started + std::time::Duration::from_secs(20);
     progress(
         "cron",
-        &format!("waiting up to 150 s for a pg_cron run of job {job} (pg_cron 1.4 runs on minute boundaries)"),
+        &format!("waiting up to 150 s for a pg_cron run of job {job} (on a minute boundary with pg_cron 1.4)"),
     );
     loop {
         let runs = client

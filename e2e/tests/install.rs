@@ -1,12 +1,9 @@
 //! The extension as an installed, dumped and restored object: the audit trail's client address
 //! per transport, DROP/CREATE EXTENSION, and a pg_dump/psql round trip.
 
-use std::path::Path;
 use std::process::Command;
 
 use lead_assigner_e2e::*;
-
-const BIN: &str = "/usr/lib/postgresql/15/bin";
 
 /// Inserts one lead and returns the client address of every audit row its transaction wrote
 /// (the lead, its Pending assignment, and that assignment's history row).
@@ -101,7 +98,7 @@ fn drop_extension_removes_everything_and_create_works_again() {
 /// Runs a PostgreSQL client program against the test server's socket; panics with its stderr.
 fn run(program: &str, args: &[&str], env: &[(&str, &str)]) {
     let port = port().to_string();
-    let output = Command::new(Path::new(BIN).join(program))
+    let output = Command::new(pg_bin(program))
         .args(["-h", "/tmp", "-p", &port, "-U", "postgres"])
         .args(args)
         .envs(env.iter().copied())

@@ -57,12 +57,12 @@ fn restart_server_immediately() {
     let data = std::env::var("LEAD_ASSIGNER_E2E_DATA")
         .expect("LEAD_ASSIGNER_E2E_DATA is not set: run the end-to-end tests with scripts/e2e");
     let log = format!("{data}/server.log");
-    let pg_ctl = "/usr/lib/postgresql/15/bin/pg_ctl";
+    let pg_ctl = lead_assigner_e2e::pg_bin("pg_ctl");
     let args = ["-D", data.as_str(), "-l", log.as_str(), "-m", "immediate", "-w", "-t", "60", "restart"];
     let as_root = std::fs::metadata("/proc/self").map(|me| me.uid() == 0).unwrap_or(false);
-    let mut command = if as_root { Command::new("sudo") } else { Command::new(pg_ctl) };
+    let mut command = if as_root { Command::new("sudo") } else { Command::new(&pg_ctl) };
     if as_root {
-        command.args(["-u", "postgres", pg_ctl]);
+        command.args(["-u", "postgres"]).arg(&pg_ctl);
     }
     let output = command.args(args).output().expect("run pg_ctl");
     assert!(

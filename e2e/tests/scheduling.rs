@@ -1,10 +1,12 @@
-//! Scheduling simulate_cycle() with pg_cron, for real: jobs only run in the cron database, and
-//! pg_cron is 1.4 here (minute schedules only). Every cron assertion is in one test, since the
-//! cron database and its job are shared; it takes about two to three minutes (waits on minute
-//! boundaries).
+//! Scheduling simulate_cycle() with pg_cron, for real: jobs only run in the cron database. pg_cron
+//! 1.4 (Debian 12, PostgreSQL 15) has minute schedules only; 1.5 and later (the PostgreSQL 17 and
+//! 18 roots) also run jobs every 1 to 59 seconds, so the finest interval is 10 seconds there.
+//! Every cron assertion is in one test, since the cron database and its job are shared; it takes
+//! two to three minutes on pg_cron 1.4 (waits on minute boundaries), under a minute on 1.5+.
 
 use std::time::Duration;
 
+use lead_assigner_core::schedule::supports_seconds;
 use lead_assigner_e2e::{
     connect, cron_database, expect_sql_state, fresh_database, prepare_cron_database, progress, scalar,
     simulation_job_id, wait_for_succeeded_run, Client, TestRole,
@@ -35,30 +37,42 @@ fn simulation_is_scheduled_runs_and_stops() {
         "the rescheduled job: same id, schedule, command, database"
     );
 
-    // pg_cron 1.4 has no second schedules: a clear refusal that names the way out, job untouched.
-    let error = expect_sql_state(
-        client.query_one("SELECT start_simulation('10 seconds')", &[]),
-        "22023",
-        "start_simulation('10 seconds') on pg_cron 1.4",
-    );
-    assert!(
-        error.hint().is_some_and(|hint| hint.contains("1.5")),
-        "the hint should mention pg_cron 1.5: {:?}",
-        error.hint()
-    );
+    let version: String = scalar(&mut client, "SELECT extversion FROM pg_extension WHERE extname = 'pg_cron'");
+    let seconds = supports_seconds(&version);
+    let (finest, finest_words) =
+        if seconds { ("10 seconds", "every 10 seconds") } else { (EVERY_MINUTE, "every 1 minute") };
+    if seconds {
+        assert_eq!(
+            start_simulation(&mut client, "10 seconds"),
+            "10 seconds",
+            "start_simulation('10 seconds') on pg_cron {version}"
+        );
+    } else {
+        // pg_cron 1.4 has no second schedules: a clear refusal that names the way out, job untouched.
+        let error = expect_sql_state(
+            client.query_one("SELECT start_simulation('10 seconds')", &[]),
+            "22023",
+            &format!("start_simulation('10 seconds') on pg_cron {version}"),
+        );
+        assert!(
+            error.hint().is_some_and(|hint| hint.contains("1.5")),
+            "the hint should mention pg_cron 1.5: {:?}",
+            error.hint()
+        );
+    }
     assert_eq!(
         scalar::<String>(&mut client, "SELECT schedule FROM cron.job WHERE jobname = 'lead_assigner_simulation'"),
-        EVERY_MINUTE,
-        "a refused start_simulation() must leave the job as it was"
+        if seconds { "10 seconds" } else { EVERY_MINUTE },
+        "the job's schedule after start_simulation('10 seconds') on pg_cron {version}"
     );
 
-    // With no interval: the finest pg_cron 1.4 supports, and a NOTICE that says so.
+    // With no interval: the finest this pg_cron supports, and a NOTICE that says so.
     let notices = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let mut noticed = notice_collecting_client(&notices);
-    assert_eq!(scalar::<String>(&mut noticed, "SELECT start_simulation()"), EVERY_MINUTE, "start_simulation()");
+    assert_eq!(scalar::<String>(&mut noticed, "SELECT start_simulation()"), finest, "start_simulation()");
     let notices = notices.lock().expect("notices").clone();
     assert!(
-        notices.iter().any(|notice| notice.contains("every 1 minute") && notice.contains("pg_cron 1.4")),
+        notices.iter().any(|notice| notice.contains(finest_words) && notice.contains(&format!("pg_cron {version}"))),
         "start_simulation() must say which interval it chose: {notices:?}"
     );
     assert_eq!(simulation_job_id(&mut client), Some(job), "start_simulation() reschedules the same job");
@@ -74,7 +88,7 @@ fn simulation_is_scheduled_runs_and_stops() {
     let (scheduled, schedule, succeeded, failed): (bool, Option<String>, i64, i64) =
         (status.get(0), status.get(1), status.get(2), status.get(3));
     assert!(scheduled, "simulation_status().scheduled while the job exists");
-    assert_eq!(schedule.as_deref(), Some(EVERY_MINUTE), "simulation_status().schedule");
+    assert_eq!(schedule.as_deref(), Some(finest), "simulation_status().schedule");
     assert!(succeeded >= 1, "simulation_status().succeeded_runs after a succeeded run: {succeeded}");
     assert_eq!(failed, 0, "simulation_status().failed_runs (last status {:?})", status.get::<_, Option<String>>(4));
 
@@ -86,17 +100,19 @@ fn simulation_is_scheduled_runs_and_stops() {
         "simulation_status().scheduled after stopping"
     );
 
-    // A stopped job must miss the next minute boundary: wait until 10 s past it.
+    // A stopped job must miss its next runs: two 10-second periods, or until 10 s past the next
+    // minute boundary.
     let runs_at_stop = job_runs(&mut client, job);
     let leads_at_stop = lead_count(&mut client);
-    let wait: f64 = scalar(
-        &mut client,
-        "SELECT extract(epoch FROM date_trunc('minute', clock_timestamp()) + interval '70 seconds' - clock_timestamp())::float8",
-    );
-    progress(
-        "scheduling",
-        &format!("waiting {wait:.0} s, past the next minute boundary, to see the stopped job stay idle"),
-    );
+    let wait: f64 = if seconds {
+        25.0
+    } else {
+        scalar(
+            &mut client,
+            "SELECT extract(epoch FROM date_trunc('minute', clock_timestamp()) + interval '70 seconds' - clock_timestamp())::float8",
+        )
+    };
+    progress("scheduling", &format!("waiting {wait:.0} s, past the job's next runs, to see the stopped job stay idle"));
     std::thread::sleep(Duration::from_secs_f64(wait));
     assert_eq!(job_runs(&mut client, job), runs_at_stop, "no run of the job may start after stop_simulation()");
     assert_eq!(lead_count(&mut client), leads_at_stop, "no simulated leads may arrive after stop_simulation()");

@@ -210,7 +210,9 @@ fn map_rows<R>(table: &SpiTupleTable<'_>, mut each: impl FnMut(&Row<'_>) -> R) -
         let raw = pg_sys::SPI_tuptable;
         let tupdesc = (*raw).tupdesc;
         let columns = usize::try_from((*tupdesc).natts).unwrap_or_default();
-        let types: Vec<pg_sys::Oid> = (*tupdesc).attrs.as_slice(columns).iter().map(|a| a.atttypid).collect();
+        // SPI_gettypeid, not the descriptor's attribute array: PostgreSQL 18 changed that layout.
+        let types: Vec<pg_sys::Oid> =
+            (1..=(*tupdesc).natts).map(|column| pg_sys::SPI_gettypeid(tupdesc, column)).collect();
         let mut values = vec![pg_sys::Datum::from(0); columns];
         let mut nulls = vec![true; columns];
         std::slice::from_raw_parts((*raw).vals, table.len())
