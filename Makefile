@@ -2,7 +2,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup install test test-unit test-pg test-e2e run psql psql-superuser stop reset bench lint
+.PHONY: help setup install test test-unit test-pg test-e2e test-ha run psql psql-superuser stop reset bench lint ha ha-stop
 
 help:
 	@echo "make run        build, install, start a local cluster with the simulation (Ctrl-C stops)"
@@ -11,6 +11,9 @@ help:
 	@echo "make psql       psql on the local cluster as lead_admin (admin role; the audit trail is append-only)"
 	@echo "make psql-superuser   the same as postgres, for maintenance"
 	@echo "make stop / make reset   stop the local cluster / delete it"
+	@echo "make ha         etcd + three Patroni-managed servers with synchronous replication (prints how to connect)"
+	@echo "make ha-stop    stop that cluster (its data stays; scripts/ha reset deletes it)"
+	@echo "make test-ha    the HA tier: leader killed, switchover, nothing acknowledged lost (~5 min)"
 
 setup:
 	scripts/setup
@@ -31,6 +34,15 @@ test-pg:
 
 test-e2e: install
 	scripts/e2e
+
+test-ha: install
+	scripts/test-ha
+
+ha: install
+	scripts/ha start
+
+ha-stop:
+	scripts/ha stop
 
 run:
 	scripts/run
