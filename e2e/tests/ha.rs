@@ -366,6 +366,17 @@ fn survive(cluster: &Arc<Cluster>, name: &str, fault: impl FnOnce(&Cluster, usiz
     );
     assert_eq!(assigned_twice, 0, "{name}: a lead was assigned twice");
 
+    // A killed node rejoins once started again (timed from then), a demoted one by itself (timed
+    // from the switchover).
+    let rejoin_from = match restart {
+        Some(node) => {
+            cluster.start_node(node);
+            Instant::now()
+        }
+        None => struck_at,
+    };
+    let rejoined_in = cluster.wait_rejoined(old_leader, &mut leader, rejoin_from);
+
     // The simulation job, never rescheduled, fires on the new leader within two intervals.
     let struck = epoch_seconds(struck_wall);
     let first_run_after: f64 = wait_for(
@@ -382,21 +393,11 @@ fn survive(cluster: &Arc<Cluster>, name: &str, fault: impl FnOnce(&Cluster, usiz
     let simulation_gap = Duration::from_secs_f64(first_run_after - last_run_before.unwrap_or(struck));
     assert!(first_run_after - struck <= 120.0, "{name}: the job must fire within two intervals of the fault");
 
-    // A killed node rejoins once started again (timed from then), a demoted one by itself (timed
-    // from the switchover).
-    let rejoin_from = match restart {
-        Some(node) => {
-            cluster.start_node(node);
-            Instant::now()
-        }
-        None => struck_at,
-    };
-    let rejoined_in = cluster.wait_rejoined(old_leader, &mut leader, rejoin_from);
     eprintln!(
-        "[ha] {name}: acknowledged writes {} (leads {}, simulate_cycle runs {}, moves to Won {}), lost {}, failover {:.1} s (fault to first acknowledged write on node{new_leader}), simulation gap {:.0} s, node{old_leader} back as a caught-up replica {:.1} s after it was {}",
+        "[ha] {name}: acknowledged writes {} (leads {}, simulate_cycle runs {}, moves to Won {}), lost {}, failover {:.1} s (fault to first acknowledged write on node{new_leader}), simulation gap {:.0} s, node{old_leader} back as a caught-up replica within {:.1} s of {}",
         total, leads.len(), run_ids.len(), acknowledged.won.len(), lost,
         failover.as_secs_f64(), simulation_gap.as_secs_f64(), rejoined_in.as_secs_f64(),
-        if restart.is_some() { "started again" } else { "demoted" }
+        if restart.is_some() { "being started again" } else { "the switchover" }
     );
 }
 
