@@ -6,7 +6,7 @@ PG_CONFIG ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 export PG_MAJOR
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup install test test-matrix test-unit test-pg test-e2e run psql psql-superuser stop reset bench lint clean
+.PHONY: help setup install test test-matrix test-unit test-pg test-e2e test-ha run psql psql-superuser stop reset bench lint clean ha ha-stop
 
 help:
 	@echo "make run        build, install, start a local cluster with the simulation (Ctrl-C stops);"
@@ -19,6 +19,9 @@ help:
 	@echo "make psql-superuser   the same as postgres, for maintenance"
 	@echo "make stop / make reset   stop the local cluster / delete it"
 	@echo "make clean      delete what builds and tests generated (target/, their clusters under /tmp)"
+	@echo "make ha         etcd + three Patroni-managed servers with synchronous replication (prints how to connect)"
+	@echo "make ha-stop    stop that cluster (its data stays; scripts/ha reset deletes it)"
+	@echo "make test-ha    the HA tier: leader killed, switchover, nothing acknowledged lost (~3 min)"
 
 setup:
 	scripts/setup
@@ -43,6 +46,15 @@ test-e2e: install
 # PostgreSQL 17 and 18, each in a Debian root cached in /var/cache/lead_assigner/roots (root only).
 test-matrix:
 	scripts/test-matrix
+
+test-ha: install
+	scripts/test-ha
+
+ha: install
+	scripts/ha start
+
+ha-stop:
+	scripts/ha stop
 
 run:
 	scripts/run

@@ -25,3 +25,17 @@ impl<T, E: std::fmt::Display> OrRaise<T> for Result<T, E> {
         })
     }
 }
+
+/// Every writing function calls this first. A hot standby cannot write, and without it the
+/// caller would get PostgreSQL's internal "cannot assign TransactionIds during recovery" from
+/// deep inside; this says where writes go instead.
+pub fn refuse_on_standby(function: &str) {
+    // SAFETY: reads shared memory state; callable in any backend at any time.
+    if unsafe { pgrx::pg_sys::RecoveryInProgress() } {
+        raise(
+            PgSqlErrorCode::ERRCODE_READ_ONLY_SQL_TRANSACTION,
+            format!("{function}() writes, and this server is a read-only hot standby"),
+            "Connect to the primary, e.g. with a connection string that lists every node and target_session_attrs=read-write. Reads (explain_lead(), preview_assignments(), seller_availability(), the views) work on any node.",
+        )
+    }
+}

@@ -1,6 +1,7 @@
 //! Helpers for the end-to-end tests: they drive a real server started by `scripts/e2e`
 //! (pg_cron preloaded, the extension installed) over real connections.
 
+use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 pub use postgres::{Client, NoTls};
@@ -135,6 +136,16 @@ pub fn assert_invariants(client: &mut Client) {
 /// The first column of the one row `sql` returns.
 pub fn scalar<T: for<'a> postgres::types::FromSql<'a>>(client: &mut Client, sql: &str) -> T {
     client.query_one(sql, &[]).unwrap_or_else(|error| panic!("{sql}: {}", describe(&error))).get(0)
+}
+
+/// The first column of every row `sql` returns, as text.
+pub fn texts(client: &mut Client, sql: &str) -> Vec<String> {
+    client
+        .query(sql, &[])
+        .unwrap_or_else(|error| panic!("{sql}: {}", describe(&error)))
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
 }
 
 /// An error with its SQLSTATE and hint, for assertion messages.
@@ -317,5 +328,119 @@ pub fn wait_for_succeeded_run(client: &mut Client, job: i64, after_run: i64) -> 
             next_report += std::time::Duration::from_secs(20);
         }
         std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+}
+
+/// The checkout the tests run from (scripts/ is there).
+pub fn checkout() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the checkout").to_owned()
+}
+
+/// Runs `command` in the checkout; panics with its stderr unless it succeeds; returns its stdout.
+pub fn script_output(command: &mut Command) -> String {
+    let output = command.current_dir(checkout()).output().unwrap_or_else(|error| panic!("{command:?}: {error}"));
+    assert!(output.status.success(), "{command:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+/// A PostgreSQL 15 server program, run as the postgres user (through sudo when the tests run as
+/// root, as scripts/cluster does): the servers and their data directories belong to postgres.
+pub fn server_program(program: &str) -> Command {
+    let path = pg_bin(program);
+    if running_as_root() {
+        let mut command = Command::new("sudo");
+        command.args(["-u", "postgres"]).arg(&path);
+        command
+    } else {
+        Command::new(path)
+    }
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").map(|me| me.uid() == 0).unwrap_or(false)
+}
+
+/// A streaming hot standby of the e2e server (pg_basebackup -R), on the e2e port + 2 (or
+/// LEAD_ASSIGNER_E2E_STANDBY_PORT); stopped and deleted when dropped.
+pub struct Standby {
+    pub port: u16,
+    directory: String,
+}
+
+impl Standby {
+    pub fn start() -> Self {
+        let directory = script_output(Command::new("scripts/cluster").args(["scratch", "e2e-standby"]));
+        let port = std::env::var("LEAD_ASSIGNER_E2E_STANDBY_PORT")
+            .map(|port| port.parse().expect("LEAD_ASSIGNER_E2E_STANDBY_PORT must be a port number"))
+            .unwrap_or(port() + 2);
+        // Always a new copy: what a previous run left must not decide this one.
+        let standby = Standby { port, directory };
+        standby.stop();
+        // An empty data directory the postgres user owns, private as the server requires.
+        let owner: &[&str] = if running_as_root() { &["-o", "postgres", "-g", "postgres"] } else { &[] };
+        script_output(Command::new("install").args(["-d", "-m", "0700"]).args(owner).arg(&standby.directory));
+        script_output(server_program("pg_basebackup").args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &self::port().to_string(),
+            "-U",
+            "postgres",
+            "-D",
+            &standby.directory,
+            "--write-recovery-conf",
+            "--checkpoint=fast",
+        ]));
+        let log = format!("{}/server.log", standby.directory);
+        script_output(server_program("pg_ctl").args([
+            "-D",
+            &standby.directory,
+            "-l",
+            &log,
+            "-o",
+            &format!("-p {port}"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]));
+        standby
+    }
+
+    pub fn connect(&self, database: &str) -> Client {
+        Client::connect(
+            &format!("host=127.0.0.1 port={} user=postgres dbname={database} application_name=lead_e2e", self.port),
+            NoTls,
+        )
+        .unwrap_or_else(|error| panic!("cannot connect to the standby's {database}: {error}"))
+    }
+
+    /// Waits until the standby has replayed everything the primary has written so far.
+    pub fn catch_up(&self, primary: &mut Client, standby: &mut Client) {
+        let written: String = scalar(primary, "SELECT pg_current_wal_lsn()::text");
+        wait_for(
+            "the standby to replay the primary's WAL",
+            std::time::Duration::from_secs(60),
+            std::time::Duration::from_millis(100),
+            || {
+                let replayed: bool = standby
+                    .query_one("SELECT pg_last_wal_replay_lsn() >= $1::text::pg_lsn", &[&written])
+                    .unwrap_or_else(|error| panic!("reading the standby's replay position: {}", describe(&error)))
+                    .get(0);
+                replayed.then_some(())
+            },
+        );
+    }
+
+    fn stop(&self) {
+        let _ = server_program("pg_ctl").args(["-D", &self.directory, "-m", "immediate", "-w", "stop"]).output();
+        std::fs::remove_dir_all(&self.directory).ok();
+    }
+}
+
+impl Drop for Standby {
+    fn drop(&mut self) {
+        self.stop();
     }
 }

@@ -212,15 +212,6 @@ const EXTENSION_FUNCTIONS: &str = "SELECT p.oid::regprocedure::text FROM pg_proc
     JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
     JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'lead_assigner'";
 
-fn texts(client: &mut Client, sql: &str) -> Vec<String> {
-    client
-        .query(sql, &[])
-        .unwrap_or_else(|error| panic!("{sql}: {}", describe(&error)))
-        .iter()
-        .map(|row| row.get(0))
-        .collect()
-}
-
 #[test]
 fn security_definer_functions_pin_search_path() {
     let database = fresh_database("privileges_search_path");

@@ -3,13 +3,11 @@
 //! This binary must hold this one test only: nothing else may use the server it restarts
 //! (cargo runs test binaries one after another). About two minutes (minute boundaries).
 
-use std::os::unix::fs::MetadataExt;
-use std::process::Command;
 use std::time::Duration;
 
 use lead_assigner_e2e::{
-    assert_invariants, cron_database, prepare_cron_database, scalar, simulation_job_id, try_connect, wait_for,
-    wait_for_succeeded_run, Client,
+    assert_invariants, cron_database, prepare_cron_database, scalar, server_program, simulation_job_id, try_connect,
+    wait_for, wait_for_succeeded_run, Client,
 };
 
 #[test]
@@ -52,19 +50,13 @@ fn committed_work(client: &mut Client) -> (i64, i64) {
 }
 
 /// `pg_ctl restart -m immediate`: no shutdown checkpoint, crash recovery on start. The server
-/// runs as postgres, so root goes through sudo (as scripts/cluster does).
+/// runs as postgres (see `server_program`).
 fn restart_server_immediately() {
     let data = std::env::var("LEAD_ASSIGNER_E2E_DATA")
         .expect("LEAD_ASSIGNER_E2E_DATA is not set: run the end-to-end tests with scripts/e2e");
     let log = format!("{data}/server.log");
-    let pg_ctl = lead_assigner_e2e::pg_bin("pg_ctl");
     let args = ["-D", data.as_str(), "-l", log.as_str(), "-m", "immediate", "-w", "-t", "60", "restart"];
-    let as_root = std::fs::metadata("/proc/self").map(|me| me.uid() == 0).unwrap_or(false);
-    let mut command = if as_root { Command::new("sudo") } else { Command::new(&pg_ctl) };
-    if as_root {
-        command.args(["-u", "postgres"]).arg(&pg_ctl);
-    }
-    let output = command.args(args).output().expect("run pg_ctl");
+    let output = server_program("pg_ctl").args(args).output().expect("run pg_ctl");
     assert!(
         output.status.success(),
         "pg_ctl restart failed ({}): {}{}",

@@ -52,16 +52,6 @@ impl Drop for ServerLoadingOnFirstUse {
     }
 }
 
-fn checkout() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the checkout").to_owned()
-}
-
-fn script_output(command: &mut Command) -> String {
-    let output = command.current_dir(checkout()).output().expect("run scripts/cluster");
-    assert!(output.status.success(), "{command:?} failed: {}", String::from_utf8_lossy(&output.stderr));
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
 fn setting_names(client: &mut Client) -> BTreeSet<String> {
     client
         .query("SELECT name FROM pg_settings WHERE name LIKE 'lead\\_assigner.%'", &[])

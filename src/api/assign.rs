@@ -5,12 +5,14 @@ use pgrx::prelude::*;
 
 use crate::db::assignments;
 use crate::engine::{decide, AssignmentRun, Lines};
+use crate::errors::refuse_on_standby;
 use crate::gucs;
 
 /// Gives every pending lead it can to an eligible seller; returns how many it assigned.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn assign_leads() -> i32 {
+    refuse_on_standby("assign_leads");
     Spi::connect_mut(|client| AssignmentRun::start(client, Lines::All).finish(client, "assign", None).assigned)
 }
 

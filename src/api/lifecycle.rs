@@ -5,7 +5,7 @@ use pgrx::prelude::*;
 use pgrx::PgSqlErrorCode;
 
 use crate::db::{assignments, lifecycle, locks};
-use crate::errors::raise;
+use crate::errors::{raise, refuse_on_standby};
 use crate::gucs;
 
 /// NULL is never a valid lead, seller or status: say so instead of silently returning NULL.
@@ -39,6 +39,7 @@ fn unknown_seller(seller: &str) -> ! {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn get_status_id(name: Option<&str>) -> i32 {
+    refuse_on_standby("get_status_id");
     gucs::refuse_rejected_values();
     let name = required(name, "status name");
     if name.trim().is_empty() {
@@ -74,6 +75,7 @@ fn get_status_id(name: Option<&str>) -> i32 {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn set_assignment_status(lead: Option<&str>, status: Option<&str>) -> String {
+    refuse_on_standby("set_assignment_status");
     gucs::refuse_rejected_values();
     let lead = required(lead, "lead document number");
     let name = required(status, "status name");
@@ -135,6 +137,7 @@ fn check_room(client: &mut pgrx::spi::SpiClient<'_>, lead: &str, seller: Option<
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn deactivate_seller(seller: Option<&str>) -> i32 {
+    refuse_on_standby("deactivate_seller");
     gucs::refuse_rejected_values();
     let seller = required(seller, "seller document number");
     Spi::connect_mut(|client| {
@@ -152,6 +155,7 @@ fn deactivate_seller(seller: Option<&str>) -> i32 {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn activate_seller(seller: Option<&str>) -> bool {
+    refuse_on_standby("activate_seller");
     gucs::refuse_rejected_values();
     let seller = required(seller, "seller document number");
     Spi::connect_mut(|client| {

@@ -4,6 +4,7 @@
 use pgrx::prelude::*;
 
 use crate::db::{audit_partitions, invariants, locks};
+use crate::errors::refuse_on_standby;
 use crate::gucs;
 
 /// One row per invariant of the data model with the number of rows that break it (0 when it
@@ -28,6 +29,7 @@ fn repair_assignments() -> TableIterator<
         name!(schedules_corrected, i64),
     ),
 > {
+    refuse_on_standby("repair_assignments");
     let repaired = Spi::connect_mut(|client| {
         locks::lock_all_business_lines(client);
         invariants::repair(client)
@@ -51,6 +53,7 @@ const AUDIT_MONTHS_AHEAD: i32 = 2;
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn maintain() -> TableIterator<'static, (name!(action, String), name!(partition, String), name!(rows, i64))> {
+    refuse_on_standby("maintain");
     gucs::refuse_rejected_values();
     let steps = Spi::connect_mut(|client| {
         locks::lock_maintenance(client);

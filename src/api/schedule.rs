@@ -10,7 +10,7 @@ use pgrx::spi::SpiClient;
 use pgrx::PgSqlErrorCode;
 
 use crate::db::first_row;
-use crate::errors::{raise, OrRaise};
+use crate::errors::{raise, refuse_on_standby, OrRaise};
 use crate::gucs;
 
 const JOB_NAME: &str = "lead_assigner_simulation";
@@ -35,6 +35,7 @@ fn pg_cron_version(client: &mut SpiClient<'_>) -> String {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn start_simulation(every: Option<Interval>) -> String {
+    refuse_on_standby("start_simulation");
     gucs::refuse_rejected_values();
     let every = every.unwrap_or_else(|| {
         raise(
@@ -54,6 +55,7 @@ fn start_simulation(every: Option<Interval>) -> String {
 #[pg_extern(name = "start_simulation", volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn start_simulation_at_finest_interval() -> String {
+    refuse_on_standby("start_simulation");
     gucs::refuse_rejected_values();
     Spi::connect_mut(|client| {
         let version = pg_cron_version(client);
@@ -115,6 +117,7 @@ fn interval_seconds(every: Interval) -> i64 {
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 fn stop_simulation() -> bool {
+    refuse_on_standby("stop_simulation");
     gucs::refuse_rejected_values();
     Spi::connect_mut(|client| {
         pg_cron_version(client);

@@ -8,7 +8,7 @@ use pgrx::PgSqlErrorCode;
 
 use crate::db::leads;
 use crate::engine::{self, AssignmentRun, Lines};
-use crate::errors::raise;
+use crate::errors::{raise, refuse_on_standby};
 use crate::gucs;
 
 /// How many leads this cycle generates: `n`, or a weighted draw in [leads_min, leads_max].
@@ -52,6 +52,7 @@ pub(crate) fn cycle_size(n: Option<i32>) -> usize {
 fn simulate_cycle(
     n: default!(Option<i32>, "NULL"),
 ) -> TableIterator<'static, (name!(generated, i32), name!(inserted, i32), name!(skipped, i32), name!(assigned, i32))> {
+    refuse_on_standby("simulate_cycle");
     gucs::refuse_rejected_values();
     let size = cycle_size(n);
     let row = Spi::connect_mut(|client| {

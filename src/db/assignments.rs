@@ -6,7 +6,7 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgSqlErrorCode;
 
-use super::{pairs, Row, Statement};
+use super::{pairs, PerServer, Row, Statement};
 use crate::errors::{raise, OrRaise};
 
 /// A lead planned for a seller, as a run writes it (apply_plan) and announces it (runs::notify).
@@ -31,7 +31,7 @@ static READ_STATUSES: Statement = Statement {
 
 pub fn statuses(client: &mut SpiClient<'_>) -> Statuses {
     let (mut pending, mut assigned, mut open) = (None, None, Vec::new());
-    for row in READ_STATUSES.run(client, &[]).or_raise("reading assignment statuses") {
+    for row in READ_STATUSES.query(client, &[]).or_raise("reading assignment statuses") {
         let id: i32 = row.get(1).or_raise("reading a status id").unwrap_or_default();
         let name: String = row.get(2).or_raise("reading a status name").unwrap_or_default();
         if row.get::<bool>(3).or_raise("reading occupies_capacity").unwrap_or(false) {
@@ -97,20 +97,32 @@ pub fn record_version(version: &PgHeapTuple<'_, AllocatedByPostgres>) {
 /// index, in arrival order and at most `ARRIVALS_SLACK` past its limit: the caller sorts it. (The
 /// ORDER BY is that index's order: it keeps a generic plan on the index, where an unordered
 /// range of unknown width would be read by a scan of the whole table, dead rows included.)
-static READ_PENDING: Statement = Statement {
-    sql: "SELECT q.lead_document_number, q.business_line_id, q.priority, w.enqueued_since IS NOT NULL, \
-                 (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint) \
-          FROM unnest($1::int[], $2::bigint[]) AS r(business_line_id, lead_limit) \
-          LEFT JOIN lead_management.assignment_queue_watermarks w ON w.business_line_id = r.business_line_id AND $3 \
-          CROSS JOIN LATERAL ( \
-              (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
-               WHERE q.business_line_id = r.business_line_id AND w.enqueued_since IS NULL \
-               ORDER BY q.priority DESC, q.lead_document_number LIMIT r.lead_limit) \
-              UNION ALL \
-              (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
-               WHERE q.business_line_id = r.business_line_id AND q.enqueued_by >= w.enqueued_since \
-               ORDER BY q.enqueued_by LIMIT r.lead_limit + $4)) q",
-    arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID, pg_sys::BOOLOID, pg_sys::INT8OID],
+macro_rules! read_pending {
+    ($watermarks:expr) => {
+        Statement {
+            sql: concat!(
+                "SELECT q.lead_document_number, q.business_line_id, q.priority, w.enqueued_since IS NOT NULL, \
+                        (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint) \
+                 FROM unnest($1::int[], $2::bigint[]) AS r(business_line_id, lead_limit) \
+                 LEFT JOIN ",
+                $watermarks,
+                " w ON w.business_line_id = r.business_line_id AND $3 \
+                 CROSS JOIN LATERAL ( \
+                     (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
+                      WHERE q.business_line_id = r.business_line_id AND w.enqueued_since IS NULL \
+                      ORDER BY q.priority DESC, q.lead_document_number LIMIT r.lead_limit) \
+                     UNION ALL \
+                     (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
+                      WHERE q.business_line_id = r.business_line_id AND q.enqueued_by >= w.enqueued_since \
+                      ORDER BY q.enqueued_by LIMIT r.lead_limit + $4)) q"
+            ),
+            arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID, pg_sys::BOOLOID, pg_sys::INT8OID],
+        }
+    };
+}
+static READ_PENDING: PerServer = PerServer {
+    primary: read_pending!(queue_watermarks!(primary)),
+    standby: read_pending!(queue_watermarks!(standby)),
 };
 
 /// How many more leads than a line has room for a read through its watermark may return before
@@ -162,7 +174,7 @@ pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead
         return read;
     }
     let (lines, limit_values): (Vec<i32>, Vec<i64>) = limits.iter().copied().unzip();
-    let rows = READ_PENDING.read(
+    let rows = READ_PENDING.here().read(
         client,
         &[lines.into(), limit_values.into(), true.into(), ARRIVALS_SLACK.into()],
         "reading pending leads",
@@ -196,7 +208,7 @@ pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead
     if !read.overflowed.is_empty() {
         let (lines, limit_values): (Vec<i32>, Vec<i64>) =
             limits.iter().copied().filter(|(line, _)| read.overflowed.contains(line)).unzip();
-        read.candidates.extend(READ_PENDING.read(
+        read.candidates.extend(READ_PENDING.here().read(
             client,
             &[lines.into(), limit_values.into(), false.into(), ARRIVALS_SLACK.into()],
             "reading pending leads in queue order",
@@ -266,7 +278,7 @@ static READ_LAPSED: Statement = Statement {
 
 pub fn lapsed(client: &mut SpiClient<'_>, statuses: &Statuses, timeout_seconds: i32) -> Vec<Candidate> {
     READ_LAPSED
-        .run(client, &[statuses.assigned.into(), timeout_seconds.into()])
+        .query(client, &[statuses.assigned.into(), timeout_seconds.into()])
         .or_raise("reading lapsed assignments")
         .map(|row| Candidate {
             document_number: row.get(1).or_raise("reading a lapsed lead").unwrap_or_default(),

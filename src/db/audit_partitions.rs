@@ -53,7 +53,7 @@ struct Month {
 
 fn months(client: &mut SpiClient<'_>, statement: &'static Statement, arg: i32) -> Vec<Month> {
     statement
-        .run(client, &[arg.into()])
+        .query(client, &[arg.into()])
         .or_raise("listing audit partitions")
         .map(|row| Month {
             suffix: row.get(1).or_raise("reading a partition").unwrap_or_default(),

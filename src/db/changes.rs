@@ -188,7 +188,7 @@ static BUSINESS_LINES_OF_NEW_LEADS: Statement = Statement {
 
 pub fn business_lines_of_new_leads(client: &mut SpiClient<'_>) -> Vec<i32> {
     BUSINESS_LINES_OF_NEW_LEADS
-        .run(client, &[])
+        .query(client, &[])
         .or_raise("reading the new leads' business lines")
         .first()
         .get(1)

@@ -4,7 +4,7 @@
 
 use pgrx::spi::SpiClient;
 
-use super::{pairs, Statement};
+use super::{pairs, PerServer, Statement};
 use crate::errors::OrRaise;
 
 /// Per seller, the leads held in a status that occupies capacity, counted from assignments.
@@ -36,46 +36,58 @@ macro_rules! schedule_recount {
     };
 }
 
-static CHECK_INVARIANTS: Statement = Statement {
-    sql: concat!(
-        "WITH recount AS (", load_recount!(), "), queued AS (", queue_recount!(), "), ",
-        "scheduled AS (", schedule_recount!(), ") ",
-        "SELECT 'no seller over capacity', count(*) FROM lead_management.sellers s JOIN recount r ON r.seller_document_number = s.document_number \
-           WHERE r.open_leads > s.max_leads_count \
-         UNION ALL SELECT 'every lead has an assignment', count(*) FROM lead_management.leads l \
-           WHERE NOT EXISTS (SELECT FROM lead_management.assignments a WHERE a.lead_document_number = l.document_number) \
-         UNION ALL SELECT 'no open lead on an inactive seller', coalesce(sum(r.open_leads), 0) FROM lead_management.sellers s \
-           JOIN recount r ON r.seller_document_number = s.document_number WHERE NOT s.is_active \
-         UNION ALL SELECT 'no open status without a seller', count(*) FROM lead_management.assignments a \
-           JOIN lead_management.assignment_statuses st USING (assignment_status_id) \
-           WHERE st.occupies_capacity AND a.seller_document_number IS NULL \
-         UNION ALL SELECT 'no assignment across business lines', count(*) FROM lead_management.assignments a \
-           JOIN lead_management.leads l ON l.document_number = a.lead_document_number \
-           JOIN lead_management.sellers s ON s.document_number = a.seller_document_number \
-           WHERE l.business_line_id <> s.business_line_id \
-         UNION ALL SELECT 'seller loads equal a recount', count(*) FROM lead_management.seller_loads m \
-           FULL JOIN recount r ON r.seller_document_number = m.seller_document_number \
-           WHERE coalesce(m.open_leads, 0) <> coalesce(r.open_leads, 0) \
-         UNION ALL SELECT 'the queue holds exactly the Pending leads', count(*) FROM lead_management.assignment_queue q \
-           FULL JOIN queued p ON p.lead_document_number = q.lead_document_number \
-           WHERE q.lead_document_number IS NULL OR p.lead_document_number IS NULL \
-              OR (q.business_line_id, q.priority) IS DISTINCT FROM (p.business_line_id, p.priority) \
-         UNION ALL SELECT 'no queued lead is older than its line''s watermark', count(*) FROM lead_management.assignment_queue q \
-           JOIN lead_management.assignment_queue_watermarks w USING (business_line_id) WHERE q.enqueued_by < w.enqueued_since \
-         UNION ALL SELECT 'seller schedules equal seller_hours', count(*) FROM lead_management.seller_schedules m \
-           FULL JOIN scheduled r ON r.seller_document_number = m.seller_document_number \
-           WHERE m.windows IS DISTINCT FROM r.windows \
-         UNION ALL SELECT 'every assignment version is in assignment_records', count(*) FROM lead_management.assignments a \
-           WHERE NOT EXISTS (SELECT FROM lead_management.assignment_records h WHERE h.assignment_id = a.assignment_id \
-             AND h.assignment_status_id = a.assignment_status_id \
-             AND h.seller_document_number IS NOT DISTINCT FROM a.seller_document_number)"
-    ),
-    arg_types: &[],
+/// The invariants, over the watermarks this kind of server can read (see `queue_watermarks!`).
+macro_rules! check_invariants {
+    ($watermarks:expr) => {
+        Statement {
+            sql: concat!(
+                "WITH recount AS (", load_recount!(), "), queued AS (", queue_recount!(), "), ",
+                "scheduled AS (", schedule_recount!(), ") ",
+                "SELECT 'no seller over capacity', count(*) FROM lead_management.sellers s JOIN recount r ON r.seller_document_number = s.document_number \
+                   WHERE r.open_leads > s.max_leads_count \
+                 UNION ALL SELECT 'every lead has an assignment', count(*) FROM lead_management.leads l \
+                   WHERE NOT EXISTS (SELECT FROM lead_management.assignments a WHERE a.lead_document_number = l.document_number) \
+                 UNION ALL SELECT 'no open lead on an inactive seller', coalesce(sum(r.open_leads), 0) FROM lead_management.sellers s \
+                   JOIN recount r ON r.seller_document_number = s.document_number WHERE NOT s.is_active \
+                 UNION ALL SELECT 'no open status without a seller', count(*) FROM lead_management.assignments a \
+                   JOIN lead_management.assignment_statuses st USING (assignment_status_id) \
+                   WHERE st.occupies_capacity AND a.seller_document_number IS NULL \
+                 UNION ALL SELECT 'no assignment across business lines', count(*) FROM lead_management.assignments a \
+                   JOIN lead_management.leads l ON l.document_number = a.lead_document_number \
+                   JOIN lead_management.sellers s ON s.document_number = a.seller_document_number \
+                   WHERE l.business_line_id <> s.business_line_id \
+                 UNION ALL SELECT 'seller loads equal a recount', count(*) FROM lead_management.seller_loads m \
+                   FULL JOIN recount r ON r.seller_document_number = m.seller_document_number \
+                   WHERE coalesce(m.open_leads, 0) <> coalesce(r.open_leads, 0) \
+                 UNION ALL SELECT 'the queue holds exactly the Pending leads', count(*) FROM lead_management.assignment_queue q \
+                   FULL JOIN queued p ON p.lead_document_number = q.lead_document_number \
+                   WHERE q.lead_document_number IS NULL OR p.lead_document_number IS NULL \
+                      OR (q.business_line_id, q.priority) IS DISTINCT FROM (p.business_line_id, p.priority) \
+                 UNION ALL SELECT 'no queued lead is older than its line''s watermark', count(*) FROM lead_management.assignment_queue q \
+                   JOIN ",
+                $watermarks,
+                " w USING (business_line_id) WHERE q.enqueued_by < w.enqueued_since \
+                 UNION ALL SELECT 'seller schedules equal seller_hours', count(*) FROM lead_management.seller_schedules m \
+                   FULL JOIN scheduled r ON r.seller_document_number = m.seller_document_number \
+                   WHERE m.windows IS DISTINCT FROM r.windows \
+                 UNION ALL SELECT 'every assignment version is in assignment_records', count(*) FROM lead_management.assignments a \
+                   WHERE NOT EXISTS (SELECT FROM lead_management.assignment_records h WHERE h.assignment_id = a.assignment_id \
+                     AND h.assignment_status_id = a.assignment_status_id \
+                     AND h.seller_document_number IS NOT DISTINCT FROM a.seller_document_number)"
+            ),
+            arg_types: &[],
+        }
+    };
+}
+
+static CHECK_INVARIANTS: PerServer = PerServer {
+    primary: check_invariants!(queue_watermarks!(primary)),
+    standby: check_invariants!(queue_watermarks!(standby)),
 };
 
 /// (invariant, rows that break it), one row per invariant.
 pub fn check(client: &mut SpiClient<'_>) -> Vec<(String, i64)> {
-    CHECK_INVARIANTS.read(client, &[], "checking the invariants", pairs)
+    CHECK_INVARIANTS.here().read(client, &[], "checking the invariants", pairs)
 }
 
 static CREATE_MISSING_PENDING: Statement = Statement {
@@ -151,7 +163,7 @@ pub fn repair(client: &mut SpiClient<'_>) -> Repaired {
     let pending_created = CREATE_MISSING_PENDING.run(client, &[]).or_raise("creating missing Pending rows").len();
     let loads_corrected = REPAIR_LOADS.run(client, &[]).or_raise("correcting seller loads").len();
     let mut corrected = |statement: &'static Statement, what: &str| {
-        statement.read(client, &[], what, |row| row.get::<i64>(1).unwrap_or(0)).first().copied().unwrap_or(0)
+        statement.write_returning(client, &[], what, |row| row.get::<i64>(1).unwrap_or(0)).first().copied().unwrap_or(0)
     };
     let queue_corrected = corrected(&REPAIR_QUEUE, "correcting the assignment queue");
     let schedules_corrected = corrected(&REPAIR_SCHEDULES, "correcting the sellers' schedules");

@@ -22,7 +22,7 @@ static READ_REFERENCES: Statement = Statement {
 };
 
 pub fn references(client: &mut SpiClient<'_>) -> References {
-    let row = READ_REFERENCES.run(client, &[]).or_raise("reading reference rows").first();
+    let row = READ_REFERENCES.query(client, &[]).or_raise("reading reference rows").first();
     let ids = |column| -> Vec<i32> { row.get(column).or_raise("reading reference rows").unwrap_or_default() };
     let texts = |column| -> Vec<String> { row.get(column).or_raise("reading reference rows").unwrap_or_default() };
     References {

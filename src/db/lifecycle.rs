@@ -19,7 +19,7 @@ static FIND_STATUS: Statement = Statement {
 };
 
 pub fn find_status(client: &mut SpiClient<'_>, name: &str) -> Option<Status> {
-    let row = first_row(FIND_STATUS.run(client, &[name.into()]).or_raise("looking up the status"))?;
+    let row = first_row(FIND_STATUS.query(client, &[name.into()]).or_raise("looking up the status"))?;
     Some(Status {
         id: row.get(1).or_raise("reading the status")?,
         name: row.get(2).or_raise("reading the status")?,
@@ -44,7 +44,7 @@ static STATUS_NAMES: Statement = Statement {
 
 pub fn status_names(client: &mut SpiClient<'_>) -> String {
     STATUS_NAMES
-        .run(client, &[])
+        .query(client, &[])
         .or_raise("listing statuses")
         .first()
         .get(1)
@@ -58,7 +58,7 @@ static LEAD_BUSINESS_LINE: Statement = Statement {
 };
 
 pub fn lead_business_line(client: &mut SpiClient<'_>, lead: &str) -> Option<i32> {
-    first_row(LEAD_BUSINESS_LINE.run(client, &[lead.into()]).or_raise("looking up the lead"))?
+    first_row(LEAD_BUSINESS_LINE.query(client, &[lead.into()]).or_raise("looking up the lead"))?
         .get(1)
         .or_raise("reading the lead")
 }
@@ -70,7 +70,7 @@ static LEAD_HOLDER: Statement = Statement {
 
 /// The seller the lead is assigned to now, whatever the status.
 pub fn lead_holder(client: &mut SpiClient<'_>, lead: &str) -> Option<String> {
-    first_row(LEAD_HOLDER.run(client, &[lead.into()]).or_raise("looking up the assignment"))?
+    first_row(LEAD_HOLDER.query(client, &[lead.into()]).or_raise("looking up the assignment"))?
         .get(1)
         .or_raise("reading the assignment")
 }
@@ -81,7 +81,7 @@ static SELLER_BUSINESS_LINE: Statement = Statement {
 };
 
 pub fn seller_business_line(client: &mut SpiClient<'_>, seller: &str) -> Option<i32> {
-    first_row(SELLER_BUSINESS_LINE.run(client, &[seller.into()]).or_raise("looking up the seller"))?
+    first_row(SELLER_BUSINESS_LINE.query(client, &[seller.into()]).or_raise("looking up the seller"))?
         .get(1)
         .or_raise("reading the seller")
 }
@@ -121,7 +121,7 @@ static SELLER_LOAD: Statement = Statement {
 };
 
 pub fn seller_load(client: &mut SpiClient<'_>, seller: &str) -> Option<SellerLoad> {
-    let row = first_row(SELLER_LOAD.run(client, &[seller.into()]).or_raise("reading the seller's load"))?;
+    let row = first_row(SELLER_LOAD.query(client, &[seller.into()]).or_raise("reading the seller's load"))?;
     Some(SellerLoad {
         is_active: row.get(1).or_raise("reading the seller's load")?,
         max_leads: row.get(2).or_raise("reading the seller's load")?,
@@ -202,7 +202,7 @@ static STATUS_IN_USE: Statement = Statement {
 
 pub fn status_in_use(client: &mut SpiClient<'_>, status_id: i32) -> bool {
     STATUS_IN_USE
-        .run(client, &[status_id.into()])
+        .query(client, &[status_id.into()])
         .or_raise("checking the status")
         .first()
         .get(1)

@@ -1,5 +1,10 @@
 //! The only place that speaks SPI. Every statement is prepared once per backend and kept
 //! (SPI_keepplan); PostgreSQL re-validates kept plans itself when the schema changes.
+//!
+//! A statement either writes ([`Statement::run`]) or only reads ([`Statement::query`]). pgrx
+//! gives the transaction an id before every statement run as an update, and a hot standby has
+//! none to give ("cannot assign TransactionIds during recovery"): reads go the read-only way, so
+//! that the read-only functions and views work on a standby.
 
 /// seller_hours windows as seller_schedules keeps them, one bigint each: weekday << 34 |
 /// starts_at << 17 | ends_at, in seconds since local midnight (`sellers` unpacks them).
@@ -23,6 +28,19 @@ macro_rules! renew_roster_versions {
             ") AS changed) AS t(line) ORDER BY line \
              ON CONFLICT (business_line_id) DO UPDATE SET version = excluded.version"
         )
+    };
+}
+
+/// assignment_queue_watermarks as this kind of server can read it: the table on a primary; on a
+/// hot standby an empty stand-in with its columns, since an unlogged table is not replicated and
+/// PostgreSQL refuses even to plan a statement that names one during recovery. (A standby that
+/// is promoted starts with the table empty as well: no watermark is what it holds there.)
+macro_rules! queue_watermarks {
+    (primary) => {
+        "lead_management.assignment_queue_watermarks"
+    };
+    (standby) => {
+        "(SELECT NULL::int AS business_line_id, NULL::xid8 AS enqueued_since WHERE false)"
     };
 }
 
@@ -117,34 +135,77 @@ fn kept_plan(
         return Ok(plan);
     }
     let arg_types: Vec<PgOid> = arg_types.iter().map(|&oid| PgOid::from(oid)).collect();
-    let plan: &'static OwnedPreparedStatement = Box::leak(Box::new(client.prepare_mut(&sql(), &arg_types)?.keep()));
+    // Prepared as a read: SPI runs it read-only until the transaction has an id, and as a write
+    // after (seeing the transaction's own changes). `Statement::run` gives it that id first.
+    let plan: &'static OwnedPreparedStatement = Box::leak(Box::new(client.prepare(&sql(), &arg_types)?.keep()));
     KEPT_PLANS.with_borrow_mut(|plans| plans.insert(key, plan));
     Ok(plan)
 }
 
 impl Statement {
-    /// Runs the statement (read or write) and returns its rows.
+    fn plan(&'static self, client: &SpiClient<'_>) -> SpiResult<&'static OwnedPreparedStatement> {
+        kept_plan(client, PlanKey::Static(self as *const Statement as usize), self.arg_types, || self.sql.to_owned())
+    }
+
+    /// Runs a statement that writes or locks, and returns its rows. The transaction gets an id
+    /// first; a statement run after that sees every change made before it.
     pub fn run<'conn>(
         &'static self,
         client: &mut SpiClient<'conn>,
         args: &[DatumWithOid<'_>],
     ) -> SpiResult<SpiTupleTable<'conn>> {
-        let plan = kept_plan(client, PlanKey::Static(self as *const Statement as usize), self.arg_types, || {
-            self.sql.to_owned()
-        })?;
+        let plan = self.plan(client)?;
         client.update(plan, None, args)
     }
 
-    /// Runs the statement and maps its rows with `each`; `what` names the read in errors.
+    /// Runs a statement that only reads, and returns its rows, without giving the transaction an
+    /// id: it works on a hot standby. In a transaction that wrote already, it sees those writes.
+    pub fn query<'conn>(
+        &'static self,
+        client: &SpiClient<'conn>,
+        args: &[DatumWithOid<'_>],
+    ) -> SpiResult<SpiTupleTable<'conn>> {
+        client.select(self.plan(client)?, None, args)
+    }
+
+    /// Runs a read-only statement and maps its rows with `each`; `what` names the read in errors.
     pub fn read<R>(
+        &'static self,
+        client: &SpiClient<'_>,
+        args: &[DatumWithOid<'_>],
+        what: &str,
+        each: impl FnMut(&Row<'_>) -> R,
+    ) -> Vec<R> {
+        map_rows(&self.query(client, args).or_raise(what), each)
+    }
+
+    /// Runs a writing statement and maps the rows it returns, as [`Statement::read`] does.
+    pub fn write_returning<R>(
         &'static self,
         client: &mut SpiClient<'_>,
         args: &[DatumWithOid<'_>],
         what: &str,
         each: impl FnMut(&Row<'_>) -> R,
     ) -> Vec<R> {
-        let table = self.run(client, args).or_raise(what);
-        map_rows(&table, each)
+        map_rows(&self.run(client, args).or_raise(what), each)
+    }
+}
+
+/// A read of the queue watermarks, written once per kind of server (see `queue_watermarks!`).
+pub struct PerServer {
+    pub primary: Statement,
+    pub standby: Statement,
+}
+
+impl PerServer {
+    /// The text this server can run now; a backend of a standby that is promoted switches over.
+    pub fn here(&'static self) -> &'static Statement {
+        // SAFETY: reads shared memory state; callable in any backend at any time.
+        if unsafe { pg_sys::RecoveryInProgress() } {
+            &self.standby
+        } else {
+            &self.primary
+        }
     }
 }
 
