@@ -31,24 +31,27 @@ install: setup
 
 test: setup test-unit install test-pg test-e2e
 
+# Runs a test tier and prints how long it took, so that CI's log gives every tier's time.
+timed = @started=$$(date +%s); $(2); status=$$?; echo "[time] $(1): $$(( $$(date +%s) - started )) s"; exit $$status
+
 test-unit:
-	cargo test -p lead_assigner_core
+	$(call timed,core unit/property tier,cargo test -p lead_assigner_core)
 
 # The #[pg_test] tier builds, installs and tests a debug build in a private copy of PostgreSQL
 # (scripts/pg-sandbox), never in the system one a running server has loaded; scripts/test-pg
 # proves it on a sentinel server when the extension is installed (make test installs it first).
 test-pg:
-	scripts/test-pg
+	$(call timed,#[pg_test] tier (PostgreSQL $(PG_MAJOR)),scripts/test-pg)
 
 test-e2e: install
-	scripts/e2e
+	$(call timed,end-to-end tier (PostgreSQL $(PG_MAJOR)),scripts/e2e)
 
 # PostgreSQL 17 and 18, each in a Debian root cached in /var/cache/lead_assigner/roots (root only).
 test-matrix:
 	scripts/test-matrix
 
 test-ha: install
-	scripts/test-ha
+	$(call timed,HA tier (Patroni failover),scripts/test-ha)
 
 ha: install
 	scripts/ha start
