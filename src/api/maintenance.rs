@@ -26,6 +26,7 @@ fn repair_assignments() -> TableIterator<
         name!(seller_loads_corrected, i64),
         name!(queue_entries_corrected, i64),
         name!(schedules_corrected, i64),
+        name!(released_outside_territory, i64),
     ),
 > {
     let repaired = Spi::connect_mut(|client| {
@@ -37,6 +38,7 @@ fn repair_assignments() -> TableIterator<
         repaired.loads_corrected,
         repaired.queue_corrected,
         repaired.schedules_corrected,
+        repaired.released_outside_territory,
     ))
 }
 

@@ -6,6 +6,8 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 use pgrx::PgSqlErrorCode;
 
+use lead_assigner_core::bounds::LineRead;
+
 use super::{pairs, Row, Statement};
 use crate::errors::{raise, OrRaise};
 
@@ -91,19 +93,38 @@ pub fn record_version(version: &PgHeapTuple<'_, AllocatedByPostgres>) {
 /// ORDER BY is that index's order: it keeps a generic plan on the index, where an unordered
 /// range of unknown width would be read by a scan of the whole table, dead rows included.)
 static READ_PENDING: Statement = Statement {
-    sql: "SELECT q.lead_document_number, q.business_line_id, q.priority, w.enqueued_since IS NOT NULL, \
+    sql: "SELECT q.lead_document_number, q.business_line_id, q.priority, q.country_id, w.enqueued_since IS NOT NULL, \
                  (SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint) \
           FROM unnest($1::int[], $2::bigint[]) AS r(business_line_id, lead_limit) \
           LEFT JOIN lead_management.assignment_queue_watermarks w ON w.business_line_id = r.business_line_id AND $3 \
           CROSS JOIN LATERAL ( \
-              (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
+              (SELECT lead_document_number, business_line_id, priority, country_id FROM lead_management.assignment_queue q \
                WHERE q.business_line_id = r.business_line_id AND w.enqueued_since IS NULL \
                ORDER BY q.priority DESC, q.lead_document_number LIMIT r.lead_limit) \
               UNION ALL \
-              (SELECT lead_document_number, business_line_id, priority FROM lead_management.assignment_queue q \
+              (SELECT lead_document_number, business_line_id, priority, country_id FROM lead_management.assignment_queue q \
                WHERE q.business_line_id = r.business_line_id AND q.enqueued_by >= w.enqueued_since \
                ORDER BY q.enqueued_by LIMIT r.lead_limit + $4)) q",
     arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID, pg_sys::BOOLOID, pg_sys::INT8OID],
+};
+
+/// Per (business line, country, limit), the country's first leads of the line in queue order,
+/// through assignment_queue_country_order_idx; a row without a country stands for every country
+/// of lead_management.countries that the line has no row of its own for. A country no row names
+/// is not read at all, however long its backlog.
+static READ_PENDING_BY_COUNTRY: Statement = Statement {
+    sql: "WITH asked AS (SELECT * FROM unnest($1::int[], $2::int[], $3::bigint[]) AS r(business_line_id, country_id, lead_limit)), \
+          reads AS (SELECT business_line_id, country_id, lead_limit FROM asked WHERE country_id IS NOT NULL \
+                    UNION ALL \
+                    SELECT a.business_line_id, c.country_id, a.lead_limit FROM asked a JOIN lead_management.countries c \
+                      ON a.country_id IS NULL AND NOT EXISTS (SELECT FROM asked x \
+                         WHERE x.business_line_id = a.business_line_id AND x.country_id = c.country_id)) \
+          SELECT q.lead_document_number, q.business_line_id, q.priority, q.country_id FROM reads r \
+          CROSS JOIN LATERAL (SELECT lead_document_number, business_line_id, priority, country_id \
+              FROM lead_management.assignment_queue q \
+              WHERE q.business_line_id = r.business_line_id AND q.country_id = r.country_id \
+              ORDER BY q.priority DESC, q.lead_document_number LIMIT r.lead_limit) q",
+    arg_types: &[pg_sys::INT4ARRAYOID, pg_sys::INT4ARRAYOID, pg_sys::INT8ARRAYOID],
 };
 
 /// How many more leads than a line has room for a read through its watermark may return before
@@ -116,6 +137,7 @@ pub struct Candidate {
     pub document_number: String,
     pub business_line_id: i32,
     pub priority: i16,
+    pub country_id: i32,
     pub lapsed_from: Option<String>,
 }
 
@@ -143,13 +165,49 @@ fn queued(row: &Row<'_>) -> Candidate {
         document_number: row.get(1).unwrap_or_default(),
         business_line_id: row.get(2).unwrap_or_default(),
         priority: row.get(3).unwrap_or_default(),
+        country_id: row.get(4).unwrap_or_default(),
         lapsed_from: None,
     }
 }
 
+/// What `reads` asks of each line's queue (see `lead_assigner_core::bounds`), merged in queue
+/// order: a whole line through its watermark when it has one, in queue order when it has none or
+/// too many arrivals; a line read per country, each country's first leads in queue order.
+pub fn pending(client: &mut SpiClient<'_>, reads: &[LineRead]) -> PendingRead {
+    let whole_lines: Vec<(i32, i64)> = reads
+        .iter()
+        .filter_map(|read| match *read {
+            LineRead::Whole { business_line_id, limit } => Some((business_line_id, limit)),
+            LineRead::ByCountry { .. } => None,
+        })
+        .collect();
+    let mut read = pending_whole_lines(client, &whole_lines);
+    let (mut lines, mut countries, mut limits) = (Vec::new(), Vec::new(), Vec::new());
+    for line_read in reads {
+        if let LineRead::ByCountry { business_line_id, every_country, countries: listed } = line_read {
+            let every = (*every_country > 0).then_some((None, *every_country));
+            for (country, limit) in listed.iter().map(|&(c, limit)| (Some(c), limit)).chain(every) {
+                lines.push(*business_line_id);
+                countries.push(country);
+                limits.push(limit);
+            }
+        }
+    }
+    if !lines.is_empty() {
+        read.candidates.extend(READ_PENDING_BY_COUNTRY.read(
+            client,
+            &[lines.into(), countries.into(), limits.into()],
+            "reading pending leads per country",
+            queued,
+        ));
+        read.candidates.sort_by(|a, b| a.queue_order().cmp(&b.queue_order()));
+    }
+    read
+}
+
 /// Per (business line, limit), its first leads in queue order; through the line's watermark
 /// when it has one, in queue order when it has none or too many arrivals.
-pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead {
+fn pending_whole_lines(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead {
     let mut read = PendingRead { candidates: Vec::new(), snapshot_xmin: None, overflowed: Vec::new() };
     if limits.is_empty() {
         return read;
@@ -159,7 +217,7 @@ pub fn pending(client: &mut SpiClient<'_>, limits: &[(i32, i64)]) -> PendingRead
         client,
         &[lines.into(), limit_values.into(), true.into(), ARRIVALS_SLACK.into()],
         "reading pending leads",
-        |row| (queued(row), row.get::<bool>(4).unwrap_or(false), row.get::<i64>(5)),
+        |row| (queued(row), row.get::<bool>(5).unwrap_or(false), row.get::<i64>(6)),
     );
     let mut arrivals: Vec<Candidate> = Vec::new();
     for (candidate, through_watermark, snapshot_xmin) in rows {
@@ -250,7 +308,7 @@ pub fn exclusions(client: &mut SpiClient<'_>, leads: Vec<&str>) -> Vec<(String, 
 /// Leads in status Assigned for longer than the acceptance timeout (`$2` seconds), through the
 /// (status, assigned_at) index: the cost follows the lapsed leads, not the book.
 static READ_LAPSED: Statement = Statement {
-    sql: "SELECT a.lead_document_number, l.business_line_id, l.priority, a.seller_document_number \
+    sql: "SELECT a.lead_document_number, l.business_line_id, l.priority, l.country_id, a.seller_document_number \
           FROM lead_management.assignments a JOIN lead_management.leads l ON l.document_number = a.lead_document_number \
           WHERE a.assignment_status_id = $1 AND a.assigned_at < now() - make_interval(secs => $2) \
           ORDER BY a.lead_document_number",
@@ -265,7 +323,8 @@ pub fn lapsed(client: &mut SpiClient<'_>, statuses: &Statuses, timeout_seconds: 
             document_number: row.get(1).or_raise("reading a lapsed lead").unwrap_or_default(),
             business_line_id: row.get(2).or_raise("reading a lapsed lead").unwrap_or_default(),
             priority: row.get(3).or_raise("reading a lapsed lead").unwrap_or_default(),
-            lapsed_from: row.get(4).or_raise("reading a lapsed lead"),
+            country_id: row.get(4).or_raise("reading a lapsed lead").unwrap_or_default(),
+            lapsed_from: row.get(5).or_raise("reading a lapsed lead"),
         })
         .collect()
 }

@@ -233,8 +233,8 @@ pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation,
         }
         if has_new {
             steps.push(format!(
-                "enqueued AS (INSERT INTO lead_management.assignment_queue (lead_document_number, business_line_id, priority) \
-                 SELECT n.lead_document_number, l.business_line_id, l.priority \
+                "enqueued AS (INSERT INTO lead_management.assignment_queue (lead_document_number, business_line_id, priority, country_id) \
+                 SELECT n.lead_document_number, l.business_line_id, l.priority, l.country_id \
                  FROM new_rows n JOIN lead_management.leads l ON l.document_number = n.lead_document_number \
                  WHERE n.assignment_status_id = {PENDING_STATUS} \
                  ON CONFLICT (lead_document_number) DO NOTHING)"
@@ -335,4 +335,27 @@ pub fn track_seller_roster(client: &mut SpiClient<'_>, relation: &PgRelation, ev
         format!(renew_roster_versions!("{}"), lines)
     })
     .or_raise("renewing the sellers' roster version");
+}
+
+/// A statement on seller_countries may have narrowed the territories of the sellers it touched:
+/// under their lines' locks (taken in ascending order, as every path that moves open leads
+/// does), each open lead one of them holds from a country outside its territory now goes back
+/// to Pending, all in one statement.
+pub fn release_outside_territory(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
+    let sellers_and_lines = run_per_relation(client, relation, event, "territory sellers", &[], &[], || {
+        let touched = event.touched("seller_document_number");
+        format!(
+            "SELECT coalesce(array_agg(s.document_number), '{{}}'), coalesce(array_agg(DISTINCT s.business_line_id), '{{}}') \
+             FROM lead_management.sellers s WHERE s.document_number IN ({touched})"
+        )
+    })
+    .or_raise("reading the sellers whose territories changed")
+    .first();
+    let sellers: Vec<String> = sellers_and_lines.get(1).or_raise("reading the touched sellers").unwrap_or_default();
+    let lines: Vec<i32> = sellers_and_lines.get(2).or_raise("reading the touched sellers").unwrap_or_default();
+    if sellers.is_empty() {
+        return;
+    }
+    super::locks::lock_business_lines(client, &lines);
+    super::lifecycle::release_outside_territory(client, &sellers, &[]);
 }
