@@ -140,17 +140,15 @@ mod tests {
         let sellers = [seller("A", 1, 3, &[]), seller("B", 1, 2, &[]), seller("C", 2, 0, &[1]), seller("D", 3, 4, &[])];
         assert_eq!(
             read_bounds(&sellers, NOW),
-            [
-                LineRead::Whole { business_line_id: 1, limit: 5 },
-                LineRead::Whole { business_line_id: 3, limit: 4 }
-            ],
+            [LineRead::Whole { business_line_id: 1, limit: 5 }, LineRead::Whole { business_line_id: 3, limit: 4 }],
             "a full seller with a territory changes nothing"
         );
     }
 
     #[test]
     fn bounds_per_country() {
-        let sellers = [seller("A", 1, 3, &[1, 2]), seller("B", 1, 2, &[2, 2]), seller("C", 2, 4, &[3]), seller("D", 2, 1, &[])];
+        let sellers =
+            [seller("A", 1, 3, &[1, 2]), seller("B", 1, 2, &[2, 2]), seller("C", 2, 4, &[3]), seller("D", 2, 1, &[])];
         let bounds = read_bounds(&sellers, NOW);
         assert_eq!(
             bounds,

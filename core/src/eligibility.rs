@@ -187,7 +187,13 @@ pub fn may_take(seller: &SellerState, country_id: i32, excluded: bool) -> bool {
 /// state); else the availability reason if not Eligible; else Excluded if `excluded` (the
 /// seller let this lead time out); else Eligible. For a seller with `room(now) > 0` and no
 /// holder, Eligible exactly when [`may_take`].
-pub fn reason_for_lead(seller: &SellerState, now: i64, country_id: i32, holder: Option<&str>, excluded: bool) -> Reason {
+pub fn reason_for_lead(
+    seller: &SellerState,
+    now: i64,
+    country_id: i32,
+    holder: Option<&str>,
+    excluded: bool,
+) -> Reason {
     if holder == Some(seller.document_number) {
         return Reason::AlreadyAssigned;
     }

@@ -66,7 +66,9 @@ fn routes_by_country(strategy: &str) {
     // Some leads wait for a seller with room in their country, none for long: every line has
     // sellers for every country, so closing leads lets the next run take the waiting ones.
     client
-        .batch_execute("UPDATE lead_management.assignments SET assignment_status_id = 4 WHERE seller_document_number IS NOT NULL")
+        .batch_execute(
+            "UPDATE lead_management.assignments SET assignment_status_id = 4 WHERE seller_document_number IS NOT NULL",
+        )
         .expect("close every lead");
     let _: i32 = scalar(&mut client, "SELECT assign_leads()");
     assert_eq!(idle_covered_capacity(&mut client), Vec::<String>::new(), "{strategy}, after closing");

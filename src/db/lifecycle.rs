@@ -252,10 +252,8 @@ pub fn countries_by_code(client: &mut SpiClient<'_>, codes: &[String]) -> (Vec<S
     )
 }
 
-static COUNTRY_CODES: Statement = Statement {
-    sql: "SELECT string_agg(code, ', ' ORDER BY code) FROM lead_management.countries",
-    arg_types: &[],
-};
+static COUNTRY_CODES: Statement =
+    Statement { sql: "SELECT string_agg(code, ', ' ORDER BY code) FROM lead_management.countries", arg_types: &[] };
 
 pub fn country_codes(client: &mut SpiClient<'_>) -> String {
     first_row(COUNTRY_CODES.run(client, &[]).or_raise("listing countries"))

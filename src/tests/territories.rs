@@ -59,9 +59,8 @@ mod tests {
         let want = "A0001>S5,A0002>S5,B0001>S1,B0002>S1,B0003>S1,C0001>S4,C0002>S4,C0003>S4";
         for strategy in ["greedy", "balanced", "round_robin", "proportional"] {
             run(&format!("SET LOCAL lead_assigner.strategy = {strategy}"));
-            let preview = text(
-                "SELECT string_agg(lead || '>' || seller, ',' ORDER BY lead) FROM preview_assignments()",
-            );
+            let preview =
+                text("SELECT string_agg(lead || '>' || seller, ',' ORDER BY lead) FROM preview_assignments()");
             assert_eq!(count("SELECT assign_leads()::bigint"), 8, "{strategy}");
             assert_eq!(assigned(), want, "{strategy}: A0003 waits, the leads behind it do not");
             assert_eq!(preview.as_deref(), Some(want), "{strategy}: preview equals the run");
@@ -77,7 +76,10 @@ mod tests {
         run("SET LOCAL lead_assigner.strategy = greedy");
         assert_eq!(explain("A0003"), "S1=outside_territory,S4=outside_territory,S5=eligible!");
         assert_eq!(explain("B0001"), "S1=eligible!,S4=outside_territory,S5=eligible!");
-        assert_eq!(count("SELECT uncovered_leads FROM lead_management.pending_by_business_line WHERE business_line_id = 1"), 0);
+        assert_eq!(
+            count("SELECT uncovered_leads FROM lead_management.pending_by_business_line WHERE business_line_id = 1"),
+            0
+        );
         run("SELECT deactivate_seller('S5')");
         assert_eq!(
             count("SELECT uncovered_leads FROM lead_management.pending_by_business_line WHERE business_line_id = 1"),
@@ -109,7 +111,10 @@ mod tests {
         run("UPDATE lead_management.sellers SET max_leads_count = 6 WHERE document_number = 'S1'");
         insert_country_leads("B", 5..=40, MX);
         assert_eq!(count("SELECT assign_leads()::bigint"), 2);
-        assert_eq!(count("SELECT pending_before::bigint FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1"), 2);
+        assert_eq!(
+            count("SELECT pending_before::bigint FROM lead_management.assignment_runs ORDER BY run_id DESC LIMIT 1"),
+            2
+        );
         assert_eq!(count("SELECT count(*) FROM lead_management.assignments WHERE seller_document_number = 'S1' AND lead_document_number > 'B0006'"), 0);
     }
 
@@ -162,7 +167,12 @@ mod tests {
         // A Pending lead moves in the queue: it waits as a lead of its new country.
         insert_country_leads("D", 1..=1, MX);
         run(&format!("UPDATE lead_management.leads SET country_id = {US} WHERE document_number = 'D0001'"));
-        assert_eq!(count(&format!("SELECT country_id::bigint FROM lead_management.assignment_queue WHERE lead_document_number = 'D0001'")), i64::from(US));
+        assert_eq!(
+            count(&format!(
+                "SELECT country_id::bigint FROM lead_management.assignment_queue WHERE lead_document_number = 'D0001'"
+            )),
+            i64::from(US)
+        );
         assert_eq!(explain("D0001"), "S1=outside_territory,S4=outside_territory,S5=eligible!");
     }
 
