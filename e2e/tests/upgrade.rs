@@ -1,7 +1,8 @@
-//! In-place upgrades: `CREATE EXTENSION lead_assigner VERSION '0.1.0'` with the installed
-//! package, data and history written at 0.1.0, `ALTER EXTENSION lead_assigner UPDATE`, then
-//! every row kept, the catalog identical to a fresh install of the new version, and the engine,
-//! the simulator and a pg_cron job scheduled before the upgrade all working after it.
+//! In-place upgrades: `CREATE EXTENSION lead_assigner VERSION '0.1.0'` (or '0.2.0') with the
+//! installed package, data and history written at that version, `ALTER EXTENSION lead_assigner
+//! UPDATE` step by step along the chain, then after each step every row kept and the catalog
+//! identical to a fresh install of that version, and the engine, the simulator and a pg_cron job
+//! scheduled before the upgrade all working after it.
 
 use std::collections::BTreeMap;
 
@@ -94,14 +95,94 @@ fn table_columns(client: &mut Client) -> BTreeMap<String, String> {
         .collect()
 }
 
-#[test]
-fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
-    let database = fresh_database("upgrade_fresh");
-    let mut fresh = connect(&database);
-    assert_eq!(
-        scalar::<String>(&mut fresh, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'"),
-        current_version()
+/// Data and history written with the API of the installed version (at 0.1.0 by its row-level
+/// triggers): leads, sellers, assignments moved through several statuses, so the upgrade has
+/// rows, audit rows and history rows to keep. Returns the tables' columns and fingerprints.
+fn write_data(client: &mut Client) -> (BTreeMap<String, String>, BTreeMap<String, (i64, Option<String>)>) {
+    client
+        .batch_execute(&format!(
+            "{SEED_SELLERS};
+             INSERT INTO lead_management.leads (document_number, given_name, surname, phone, email, business_line_id, country_id, document_type_id)
+             SELECT 'U' || i, 'Una', 'Upgrade', '+1-555-0100', 'u' || i || '@example.com', 1 + i % 4, 1, 1
+             FROM generate_series(1, 60) AS i;
+             UPDATE lead_management.assignments a SET seller_document_number = s.document_number, assigned_at = now(), assignment_status_id = 2
+             FROM lead_management.leads l, lead_management.sellers s
+             WHERE l.document_number = a.lead_document_number AND s.business_line_id = l.business_line_id
+               AND s.document_number IN ('1001', '1002', '1003') AND l.document_number < 'U4';
+             UPDATE lead_management.assignments SET assignment_status_id = 4 WHERE lead_document_number IN ('U1', 'U2', 'U3');"
+        ))
+        .expect("data before the upgrade");
+    let columns = table_columns(client);
+    let before = fingerprints(client, &columns);
+    for table in ["leads", "sellers", "assignments", "assignment_records", "audit_logs"] {
+        assert!(before[table].0 > 0, "nothing to compare in {table}");
+    }
+    (columns, before)
+}
+
+fn extversion(client: &mut Client) -> String {
+    scalar(client, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'")
+}
+
+/// `ALTER EXTENSION lead_assigner UPDATE [TO version]` (None: to the default version), then: the
+/// version reached, every row kept, and the catalog equal to a fresh install of that version
+/// (`fresh`, a database where it was installed with CREATE EXTENSION).
+fn update_and_compare(
+    client: &mut Client,
+    to: Option<&str>,
+    fresh: &mut Client,
+    (columns, before): &(BTreeMap<String, String>, BTreeMap<String, (i64, Option<String>)>),
+) {
+    let target = to.unwrap_or_else(|| current_version());
+    let statement = match to {
+        Some(version) => format!("ALTER EXTENSION lead_assigner UPDATE TO '{version}'"),
+        None => "ALTER EXTENSION lead_assigner UPDATE".to_owned(),
+    };
+    client.batch_execute(&statement).unwrap_or_else(|error| panic!("{statement}: {}", describe(&error)));
+    assert_eq!(extversion(client), target);
+    assert_eq!(extversion(fresh), target);
+
+    let after = fingerprints(client, columns);
+    let differing: Vec<_> = before.keys().filter(|table| before[*table] != after[*table]).collect();
+    assert!(differing.is_empty(), "rows changed by the upgrade to {target} in {differing:?}");
+
+    let (upgraded, installed) = (catalog(client), catalog(fresh));
+    let only_upgraded: Vec<_> = upgraded.iter().filter(|line| !installed.contains(line)).collect();
+    let only_installed: Vec<_> = installed.iter().filter(|line| !upgraded.contains(line)).collect();
+    assert!(
+        only_upgraded.is_empty() && only_installed.is_empty(),
+        "catalog after the upgrade to {target} differs from a fresh install:\nonly after upgrade: {only_upgraded:#?}\nonly in a fresh install: {only_installed:#?}"
     );
+}
+
+/// The derived state was built from the older data, and the engine runs on it.
+fn assert_engine_runs(client: &mut Client) {
+    assert_eq!(
+        scalar::<i64>(client, "SELECT sum(violations)::bigint FROM check_invariants()"),
+        0,
+        "invariants after the upgrade"
+    );
+    assert!(scalar::<i32>(client, "SELECT assign_leads()") > 0, "pending leads from before the upgrade get assigned");
+    assert_eq!(scalar::<i32>(client, "SELECT inserted FROM simulate_cycle(3)"), 3);
+    assert_eq!(scalar::<i64>(client, "SELECT sum(violations)::bigint FROM check_invariants()"), 0);
+}
+
+/// A new database with `CREATE EXTENSION lead_assigner VERSION 'version'`.
+fn database_at(test: &str, version: &str) -> String {
+    let database = fresh_database(test);
+    connect(&database)
+        .batch_execute(&format!(
+            "DROP EXTENSION lead_assigner CASCADE; CREATE EXTENSION lead_assigner VERSION '{version}'"
+        ))
+        .unwrap_or_else(|error| panic!("installing {version}: {}", describe(&error)));
+    database
+}
+
+#[test]
+fn upgrade_from_0_1_0_through_0_2_0_keeps_every_row_and_matches_a_fresh_install() {
+    let mut fresh_0_2_0 = connect(&database_at("upgrade_fresh_0_2_0", "0.2.0"));
+    let mut fresh = connect(&fresh_database("upgrade_fresh"));
+    assert_eq!(extversion(&mut fresh), current_version());
 
     // The pg_cron database: jobs can only run there.
     let cron_db = cron_database();
@@ -114,53 +195,14 @@ fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
              CREATE EXTENSION lead_assigner VERSION '0.1.0';",
         )
         .expect("install 0.1.0");
-    // Data and history at 0.1.0, written by its row-level triggers: leads, sellers, assignments
-    // moved through several statuses (direct UPDATEs fire the history and audit triggers).
-    client
-        .batch_execute(&format!(
-            "{SEED_SELLERS};
-             INSERT INTO lead_management.leads (document_number, given_name, surname, phone, email, business_line_id, country_id, document_type_id)
-             SELECT 'U' || i, 'Una', 'Upgrade', '+1-555-0100', 'u' || i || '@example.com', 1 + i % 4, 1, 1
-             FROM generate_series(1, 60) AS i;
-             UPDATE lead_management.assignments a SET seller_document_number = s.document_number, assigned_at = now(), assignment_status_id = 2
-             FROM lead_management.leads l, lead_management.sellers s
-             WHERE l.document_number = a.lead_document_number AND s.business_line_id = l.business_line_id
-               AND s.document_number IN ('1001', '1002', '1003') AND l.document_number < 'U4';
-             UPDATE lead_management.assignments SET assignment_status_id = 4 WHERE lead_document_number IN ('U1', 'U2', 'U3');
-             SELECT start_simulation('1 minute');"
-        ))
-        .expect("data at 0.1.0");
-    let columns = table_columns(&mut client);
-    let before = fingerprints(&mut client, &columns);
-    for table in ["leads", "sellers", "assignments", "assignment_records", "audit_logs"] {
-        assert!(before[table].0 > 0, "nothing to compare in {table}");
-    }
+    let data = write_data(&mut client);
+    client.batch_execute("SELECT start_simulation('1 minute')").expect("schedule the simulation at 0.1.0");
     let job = simulation_job_id(&mut client).expect("the simulation is scheduled at 0.1.0");
 
-    client.batch_execute("ALTER EXTENSION lead_assigner UPDATE").expect("ALTER EXTENSION lead_assigner UPDATE");
-    assert_eq!(
-        scalar::<String>(&mut client, "SELECT extversion FROM pg_extension WHERE extname = 'lead_assigner'"),
-        current_version()
-    );
-
-    let after = fingerprints(&mut client, &columns);
-    let differing: Vec<_> = before.keys().filter(|table| before[*table] != after[*table]).collect();
-    assert!(differing.is_empty(), "rows changed by the upgrade in {differing:?}");
-
-    let (upgraded, installed) = (catalog(&mut client), catalog(&mut fresh));
-    let only_upgraded: Vec<_> = upgraded.iter().filter(|line| !installed.contains(line)).collect();
-    let only_installed: Vec<_> = installed.iter().filter(|line| !upgraded.contains(line)).collect();
-    assert!(
-        only_upgraded.is_empty() && only_installed.is_empty(),
-        "catalog after upgrade differs from a fresh install:\nonly after upgrade: {only_upgraded:#?}\nonly in a fresh install: {only_installed:#?}"
-    );
-
-    // The derived state was built from the 0.1.0 data, and the engine runs on it.
-    let broken: i64 = scalar(&mut client, "SELECT sum(violations)::bigint FROM check_invariants()");
-    assert_eq!(broken, 0, "invariants after the upgrade");
-    assert!(scalar::<i32>(&mut client, "SELECT assign_leads()") > 0, "pending 0.1.0 leads get assigned");
-    assert_eq!(scalar::<i32>(&mut client, "SELECT inserted FROM simulate_cycle(3)"), 3);
-    assert_eq!(scalar::<i64>(&mut client, "SELECT sum(violations)::bigint FROM check_invariants()"), 0);
+    // Each step of the chain on its own: 0.1.0 -> 0.2.0 equals the frozen 0.2.0 install script.
+    update_and_compare(&mut client, Some("0.2.0"), &mut fresh_0_2_0, &data);
+    update_and_compare(&mut client, None, &mut fresh, &data);
+    assert_engine_runs(&mut client);
     assert_eq!(
         scalar::<i64>(&mut client, "SELECT count(*) FROM cron.job WHERE jobname = 'lead_assigner_maintenance'"),
         1,
@@ -174,4 +216,16 @@ fn upgrade_from_0_1_0_keeps_every_row_and_matches_a_fresh_install() {
     client
         .batch_execute("SELECT stop_simulation(); SELECT cron.unschedule('lead_assigner_maintenance');")
         .expect("unschedule");
+}
+
+#[test]
+fn upgrade_from_0_2_0_keeps_every_row_and_matches_a_fresh_install() {
+    let mut fresh = connect(&fresh_database("upgrade_fresh_current"));
+    let mut client = connect(&database_at("upgrade_from_0_2_0", "0.2.0"));
+    let data = write_data(&mut client);
+    // The 0.2.0 API moves leads too, so the history has versions written by the functions.
+    client.batch_execute("SELECT set_assignment_status('U10', 'In Progress')").expect("assignments at 0.2.0");
+    let data = (data.0.clone(), fingerprints(&mut client, &data.0));
+    update_and_compare(&mut client, None, &mut fresh, &data);
+    assert_engine_runs(&mut client);
 }
