@@ -81,7 +81,7 @@ COMMENT ON FUNCTION seller_availability() IS
 COMMENT ON FUNCTION check_invariants() IS
     'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller, across business lines or outside its seller''s territory, derived loads, queue and schedules equal to a recount, no queued lead below its line''s watermark, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION repair_assignments() IS
-    'After a load with triggers off: creates the missing Pending assignments, sets seller_loads, assignment_queue and seller_schedules to a recount and renews seller_roster_versions (every session reads the sellers again); returns what it changed. Admin role (lead_assigner_admin) only.';
+    'After a load with triggers off: creates the missing Pending assignments, puts back to Pending the open leads their sellers'' territories do not cover, sets seller_loads, assignment_queue and seller_schedules to a recount and renews seller_roster_versions (every session reads the sellers again); returns what it changed. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION maintain() IS
     'Daily upkeep (pg_cron job lead_assigner_maintenance): creates audit_logs partitions for this month and the next two, moving in rows the DEFAULT partition caught, and drops whole months older than lead_assigner.audit_retention, logging each drop as a PRUNE row. Returns one row per partition created or dropped. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION stop_simulation() IS

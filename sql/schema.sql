@@ -278,7 +278,7 @@ CREATE TABLE lead_management.seller_roster_versions (
     business_line_id integer PRIMARY KEY,
     version bigint NOT NULL
 );
-COMMENT ON TABLE lead_management.seller_roster_versions IS 'Derived: per business line, the version of its sellers and working hours, renewed by every statement that changes them (and by repair_assignments()); a backend reads the sellers again only when a version changed';
+COMMENT ON TABLE lead_management.seller_roster_versions IS 'Derived: per business line, the version of its sellers, working hours and territories, renewed by every statement that changes them (and by repair_assignments()); a backend reads the sellers again only when a version changed';
 
 CREATE TABLE lead_management.assignment_exclusions (
     lead_document_number text COLLATE "C" NOT NULL
