@@ -121,14 +121,22 @@ fn territories_change_while_sessions_assign() {
                         .query_one("SELECT assign_leads()", &[])
                         .unwrap_or_else(|error| panic!("session {session}: assign_leads(): {}", describe(&error)));
                     if round % 5 == 4 {
-                        // Close this session's oldest open leads so that sellers keep having room.
-                        client
-                            .execute(
-                                "SELECT set_assignment_status(lead_document_number, 'Won') FROM lead_management.assignments
+                        // Close this session's open leads so that sellers keep having room, one
+                        // call per transaction (one statement closing leads of two lines would
+                        // take their locks out of order).
+                        let open = client
+                            .query(
+                                "SELECT lead_document_number FROM lead_management.assignments
                                  WHERE lead_document_number LIKE $1 AND seller_document_number IS NOT NULL",
                                 &[&format!("P{session}-%")],
                             )
-                            .unwrap_or_else(|error| panic!("session {session}: closing: {}", describe(&error)));
+                            .unwrap_or_else(|error| panic!("session {session}: reading: {}", describe(&error)));
+                        for row in open {
+                            let lead: String = row.get(0);
+                            client
+                                .query_one("SELECT set_assignment_status($1, 'Won')", &[&lead])
+                                .unwrap_or_else(|error| panic!("session {session}: closing: {}", describe(&error)));
+                        }
                     }
                 }
             });
