@@ -192,4 +192,16 @@ mod tests {
         assert_eq!(count("SELECT released_outside_territory FROM repair_assignments()"), 2);
         assert_eq!(broken_invariants(), "");
     }
+
+    #[pg_test]
+    fn territories_assign_on_insert_routes_by_country() {
+        line_with_territories();
+        run("SET LOCAL lead_assigner.assign_on_insert = on");
+        insert_country_leads("C", 1..=2, CO);
+        insert_country_leads("B", 1..=1, MX);
+        insert_country_leads("A", 1..=3, US);
+        assert_eq!(assigned(), "A0001>S5,A0002>S5,B0001>S1,C0001>S4,C0002>S4", "routed by the inserting statements");
+        assert_eq!(count("SELECT count(*) FROM lead_management.assignment_runs WHERE kind = 'insert'"), 3);
+        assert_eq!(broken_invariants(), "");
+    }
 }
