@@ -22,7 +22,7 @@ ON CONFLICT DO NOTHING;
 -- get one: loading again keeps the territories a person changed.
 INSERT INTO lead_management.seller_countries (seller_document_number, country_id)
 SELECT d.seller, c.country_id
-FROM (VALUES ('SELLER-001', ARRAY['US', 'CA']),
+FROM (VALUES ('SELLER-001', ARRAY['US', 'CA', 'CO']),
              ('SELLER-004', ARRAY['MX', 'CO', 'BR']),
              ('SELLER-002', ARRAY['US', 'MX']),
              ('SELLER-005', ARRAY['CA', 'CO', 'BR']),

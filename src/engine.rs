@@ -147,26 +147,19 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     };
     let cursors = round_robin_cursors(&cursor_rows);
     let plan = assign::plan(&leads, &states, now, strategy, &cursors);
-    // A line read whole and short of its limit has no other queued lead the run could see; if
-    // the plan takes every one it read, the run leaves the line empty. (A line read per country
-    // may hold leads of countries it did not read: it is never marked.)
+    // A line whose every queued lead the run read is left empty if the plan takes every one.
     let planned: HashSet<usize> = plan.pairs.iter().map(|&(lead, _)| lead).collect();
-    let emptied = reads
+    let emptied = read
+        .complete
         .iter()
-        .filter_map(|read| match *read {
-            LineRead::Whole { business_line_id, limit } => Some((business_line_id, limit)),
-            LineRead::ByCountry { .. } => None,
-        })
-        .filter(|&(line, limit)| {
-            let queued: Vec<usize> = candidates
+        .copied()
+        .filter(|&line| {
+            candidates
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| c.business_line_id == line && c.lapsed_from.is_none())
-                .map(|(i, _)| i)
-                .collect();
-            i64::try_from(queued.len()).unwrap_or(i64::MAX) < limit && queued.iter().all(|i| planned.contains(i))
+                .all(|(i, _)| planned.contains(&i))
         })
-        .map(|(line, _)| line)
         .collect();
     Decision {
         requeue,
