@@ -168,9 +168,9 @@ mod tests {
         insert_country_leads("D", 1..=1, MX);
         run(&format!("UPDATE lead_management.leads SET country_id = {US} WHERE document_number = 'D0001'"));
         assert_eq!(
-            count(&format!(
+            count(
                 "SELECT country_id::bigint FROM lead_management.assignment_queue WHERE lead_document_number = 'D0001'"
-            )),
+            ),
             i64::from(US)
         );
         assert_eq!(explain("D0001"), "S1=outside_territory,S4=outside_territory,S5=eligible!");
