@@ -61,8 +61,9 @@ struct QueueMarks {
     overflowed: Vec<i32>,
 }
 
-/// Reads what the rules need (sellers with room, at most as many pending leads per line as they
-/// can take, the lapsed assignments and the exclusions of the leads read) and lets the core plan.
+/// Reads what the rules need (sellers with room, at most as many pending leads per line, or per
+/// line and country when territories restrict them, as they can take (`core::bounds`), the lapsed
+/// assignments and the exclusions of the leads read) and lets the core plan.
 /// Writes nothing: assign_leads() applies the decision, preview_assignments() shows it.
 pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strategy, lines: &Lines) -> Decision {
     let now = sellers::now_micros();
