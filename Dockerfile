@@ -36,6 +36,13 @@ COPY scripts/demo-sellers.sql /usr/share/lead_assigner/demo-sellers.sql
 # Plain COPY keeps the executable bit the file has in git (COPY --chmod needs BuildKit, which
 # Debian's docker.io / docker-compose 1.x do not use by default).
 COPY docker/init-lead-assigner.sh /docker-entrypoint-initdb.d/10-lead-assigner.sh
+COPY docker/entrypoint.sh /usr/local/bin/lead-assigner-entrypoint.sh
+COPY docker/healthcheck.sh /usr/local/bin/lead-assigner-healthcheck.sh
+# Every start says whether this data directory's first start failed, then runs the official
+# entrypoint; the health check needs the real server (TCP), lead_assigner, and no failed
+# simulation run.
+ENTRYPOINT ["lead-assigner-entrypoint.sh"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=5 CMD ["lead-assigner-healthcheck.sh"]
 
 # Read by the init script on first start (empty data directory). SIMULATION_INTERVAL empty: the
 # finest interval the image's pg_cron supports (10 seconds with PGDG's pg_cron 1.6). LEADS_MIN /

@@ -2,7 +2,7 @@
 PG_CONFIG ?= /usr/lib/postgresql/15/bin/pg_config
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup install test test-unit test-pg test-e2e run psql psql-superuser stop reset bench lint
+.PHONY: help setup install test test-unit test-pg test-e2e run psql psql-superuser stop reset bench lint clean
 
 help:
 	@echo "make run        build, install, start a local cluster with the simulation (Ctrl-C stops)"
@@ -11,6 +11,7 @@ help:
 	@echo "make psql       psql on the local cluster as lead_admin (admin role; the audit trail is append-only)"
 	@echo "make psql-superuser   the same as postgres, for maintenance"
 	@echo "make stop / make reset   stop the local cluster / delete it"
+	@echo "make clean      delete what builds and tests generated (target/, their clusters under /tmp)"
 
 setup:
 	scripts/setup
@@ -53,3 +54,13 @@ bench: install
 lint:
 	cargo clippy --workspace --all-targets -- -D warnings
 	cargo fmt --all -- --check
+
+# Builds (target/) and whatever failed test runs kept in this checkout's scratch directory under
+# /tmp (their servers stopped first). The make run cluster (.cluster) is data: make reset.
+clean:
+	scratch=$$(dirname "$$(scripts/cluster scratch any)"); \
+	for dir in "$$scratch"/*/ "$$scratch"/*/data/; do \
+	  [ ! -f "$$dir/PG_VERSION" ] || scripts/cluster stop "$$dir"; \
+	done; \
+	rm -rf "$$scratch"
+	cargo clean

@@ -8,7 +8,10 @@
 # (SELECT start_simulation('30 seconds'); ALTER DATABASE ... SET lead_assigner.leads_max = 10;).
 #
 # All or nothing: the environment is checked first, then everything runs in one transaction, so a
-# bad value leaves no half-initialised database behind (the healthcheck then stays unhealthy).
+# bad value leaves no half-initialised database behind. A failure also writes its reason to
+# $PGDATA/lead_assigner-init-failed: the entrypoint skips this script on later starts (the data
+# directory exists), so docker/entrypoint.sh repeats the reason at every start and
+# docker/healthcheck.sh reports it.
 set -euo pipefail
 
 db=${POSTGRES_DB:?}
@@ -18,8 +21,14 @@ leads_max=${LEADS_MAX:-}
 sellers_sql=${LEAD_ASSIGNER_DEMO_SELLERS:-/usr/share/lead_assigner/demo-sellers.sql}
 psql_db=(psql -v ON_ERROR_STOP=1 -X -q --no-password --username "${POSTGRES_USER:?}" --dbname "$db")
 say() { printf 'lead_assigner init: %s\n' "$*"; }
-fail() { say "error: $*" >&2; exit 1; }
+fail() {
+  say "error: $*" >&2
+  printf '%s\n' "$*" >"${PGDATA:?}/lead_assigner-init-failed"
+  exit 1
+}
 
+say "pg_cron's launcher may have logged 'FATAL: database \"$db\" does not exist' above: on this" \
+  "temporary server it starts before the entrypoint creates $db, and connects once it exists (harmless)"
 cron_db=$("${psql_db[@]}" -tAc "SELECT coalesce(current_setting('cron.database_name', true), '')")
 [ -n "$cron_db" ] ||
   fail "pg_cron is not preloaded; start the server with -c shared_preload_libraries=pg_cron,lead_assigner -c cron.database_name=$db"
@@ -42,7 +51,7 @@ SQL
     fail "SIMULATION_INTERVAL='$interval' is not an interval (e.g. '10 seconds', '1 minute'; empty: the finest pg_cron supports)"
 fi
 
-"${psql_db[@]}" -v db="$db" -v sellers="$sellers_sql" -v interval="$interval" \
+if ! "${psql_db[@]}" -v db="$db" -v sellers="$sellers_sql" -v interval="$interval" \
   -v leads_min="$leads_min" -v leads_max="$leads_max" <<'SQL'
 BEGIN;
 CREATE EXTENSION IF NOT EXISTS pg_cron;
@@ -63,4 +72,7 @@ SELECT start_simulation(:'interval') AS schedule \gset
 COMMIT;
 \echo 'lead_assigner init: simulation scheduled, pg_cron schedule' :'schedule'
 SQL
+then
+  fail "initialising database $db failed (the psql error above); its transaction rolled back, so nothing of lead_assigner was created"
+fi
 say "$("${psql_db[@]}" -tAc "SELECT string_agg(extname || ' ' || extversion, ', ' ORDER BY extname) FROM pg_extension WHERE extname IN ('pg_cron', 'lead_assigner')"); $("${psql_db[@]}" -tAc "SELECT count(*) || ' demo sellers; leads per cycle: ' || current_setting('lead_assigner.leads_min') || ' to ' || current_setting('lead_assigner.leads_max') FROM lead_management.sellers")"

@@ -138,6 +138,18 @@ GRANT INSERT, UPDATE, DELETE ON lead_management.leads, lead_management.sellers, 
     TO lead_assigner_admin;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA lead_management TO lead_assigner_admin;
 
+-- lead_assigner.accept_timeout requeues every Assigned lead of the database, so it is
+-- superuser-only (PGC_SUSET) and only the admin role is let SET it besides. The grant is
+-- cluster-wide, like the roles: a second database finds it made, two at once race to make it.
+DO $$
+BEGIN
+    IF NOT has_parameter_privilege('lead_assigner_admin', 'lead_assigner.accept_timeout', 'SET') THEN
+        GRANT SET ON PARAMETER lead_assigner.accept_timeout TO lead_assigner_admin;
+    END IF;
+EXCEPTION WHEN unique_violation THEN NULL;
+END
+$$;
+
 -- pg_cron (when this database has it) runs maintain() every day; without pg_cron, schedule it by
 -- hand (README, "Audit retention"). No partition is created here: objects an extension script
 -- creates belong to the extension and pg_dump would leave their rows out, while the partitions

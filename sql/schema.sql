@@ -31,6 +31,17 @@ END
 $$;
 COMMENT ON FUNCTION lead_management.is_time_zone(text) IS 'true for a known IANA time zone name; raises 22023 with a hint otherwise';
 
+-- A CHECK constraint's own error has no hint. The checks people trip on read
+-- `cheap test OR lead_management.refuse(message, hint)`: OR stops at the first true, so a valid
+-- row costs what the plain test costs, and an invalid one gets 23514 with a message and a hint.
+CREATE FUNCTION lead_management.refuse(message text, hint text) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    RAISE EXCEPTION '%', message USING ERRCODE = 'check_violation', HINT = hint;
+END
+$$;
+COMMENT ON FUNCTION lead_management.refuse(text, text) IS 'Raises 23514 with the message and hint; the right-hand side of CHECK constraints, evaluated only when their test fails';
+
 CREATE TABLE lead_management.countries (
     country_id serial PRIMARY KEY,
     name text NOT NULL CONSTRAINT countries_name_valid CHECK (btrim(name) <> '' AND length(name) <= 100),
@@ -92,14 +103,17 @@ CREATE TABLE lead_management.sellers (
     surname text NOT NULL CONSTRAINT sellers_surname_valid CHECK (btrim(surname) <> '' AND length(surname) <= 100),
     phone text NOT NULL CONSTRAINT sellers_phone_valid CHECK (phone ~ '^\+?[0-9][0-9 ()-]{5,24}$'),
     email text NOT NULL CONSTRAINT sellers_email_valid CHECK (length(email) <= 254 AND email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'),
-    max_leads_count integer NOT NULL DEFAULT 10 CONSTRAINT sellers_max_leads_count_valid CHECK (max_leads_count >= 0),
+    max_leads_count integer NOT NULL DEFAULT 10 CONSTRAINT sellers_max_leads_count_valid CHECK (max_leads_count >= 0
+        OR lead_management.refuse(format('max_leads_count %s is negative', max_leads_count), 'A seller holds 0 or more open leads; 0 gives them no new leads (deactivate_seller() also puts their open leads back).')),
     is_active boolean NOT NULL DEFAULT true,
     business_line_id integer NOT NULL REFERENCES lead_management.business_lines,
     created_at timestamptz NOT NULL DEFAULT now(),
     away_until timestamptz,
     time_zone text NOT NULL DEFAULT 'UTC' CONSTRAINT sellers_time_zone_valid CHECK (lead_management.is_time_zone(time_zone)),
-    daily_cap integer CONSTRAINT sellers_daily_cap_valid CHECK (daily_cap >= 0),
-    weight integer NOT NULL DEFAULT 1 CONSTRAINT sellers_weight_valid CHECK (weight BETWEEN 1 AND 100),
+    daily_cap integer CONSTRAINT sellers_daily_cap_valid CHECK (daily_cap IS NULL OR daily_cap >= 0
+        OR lead_management.refuse(format('daily_cap %s is negative', daily_cap), 'Use 0 or more leads a day, or NULL for no daily cap.')),
+    weight integer NOT NULL DEFAULT 1 CONSTRAINT sellers_weight_valid CHECK (weight BETWEEN 1 AND 100
+        OR lead_management.refuse(format('weight %s is not between 1 and 100', weight), 'round_robin gives turns in proportion to weight: use 1 to 100 (1 is the default); to give a seller no leads, deactivate_seller() or set away_until.')),
     CONSTRAINT sellers_email_key UNIQUE (email)
 );
 CREATE INDEX sellers_business_line_id_idx ON lead_management.sellers (business_line_id, document_number);
@@ -113,10 +127,12 @@ COMMENT ON COLUMN lead_management.sellers.weight IS 'round_robin gives each sell
 CREATE TABLE lead_management.seller_hours (
     seller_document_number text COLLATE "C" NOT NULL
         REFERENCES lead_management.sellers ON UPDATE CASCADE ON DELETE CASCADE,
-    weekday smallint NOT NULL CONSTRAINT seller_hours_weekday_valid CHECK (weekday BETWEEN 1 AND 7),
+    weekday smallint NOT NULL CONSTRAINT seller_hours_weekday_valid CHECK (weekday BETWEEN 1 AND 7
+        OR lead_management.refuse(format('weekday %s is not between 1 and 7', weekday), 'Weekdays are ISO: 1 = Monday ... 7 = Sunday (extract(isodow FROM date)).')),
     starts_at time NOT NULL,
     ends_at time NOT NULL,
-    CONSTRAINT seller_hours_window_valid CHECK (starts_at < ends_at),
+    CONSTRAINT seller_hours_window_valid CHECK (starts_at < ends_at
+        OR lead_management.refuse(format('working hours %s to %s do not end after they start', starts_at, ends_at), 'A window ends after it starts, within one day: split a night shift into two windows, one on each weekday.')),
     CONSTRAINT seller_hours_pkey PRIMARY KEY (seller_document_number, weekday, starts_at)
 );
 COMMENT ON TABLE lead_management.seller_hours IS 'Working hours in the seller''s time_zone (ISO weekday 1 = Monday); a seller with no rows is always available, one with rows only inside one of them';

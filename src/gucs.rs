@@ -13,9 +13,10 @@ use std::cell::{Cell, RefCell};
 use std::ffi::{CStr, CString};
 
 use lead_assigner_core::assign::Strategy;
+use pgrx::pg_sys::panic::CaughtError;
 use pgrx::pg_sys::{self, GucSource};
 use pgrx::prelude::*;
-use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PgSqlErrorCode, PostgresGucEnum};
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PgSqlErrorCode, PgTryBuilder, PostgresGucEnum};
 
 use crate::errors::{raise, OrRaise};
 
@@ -67,6 +68,10 @@ pub fn init() {
     define();
     // From here on a misspelt lead_assigner.* name is an error, not a silent placeholder.
     unsafe { pg_sys::MarkGUCPrefixReserved(c"lead_assigner".as_ptr()) };
+    unsafe {
+        PREVIOUS_PROCESS_UTILITY = pg_sys::ProcessUtility_hook;
+        pg_sys::ProcessUtility_hook = Some(hint_setting_errors);
+    }
     REJECTED.with(|rejected| {
         rejected.borrow_mut().extend(set_before_loading.into_iter().filter(|value| !accepted(value)));
     });
@@ -126,14 +131,16 @@ fn define() {
         GucContext::Suset,
         GucFlags::UNIT_S,
     );
+    // Superuser-only, like a server setting, because a run applies it to every lead of the
+    // database; the extension script grants lead_assigner_admin SET on it (see ADMIN_SETTINGS).
     GucRegistry::define_int_guc(
         c"lead_assigner.accept_timeout",
         c"How long a lead may stay Assigned before the next run puts it back to Pending; 0 turns it off.",
-        c"A requeued lead is never offered again to the seller who let it lapse (e.g. '15min', '2h').",
+        c"A requeued lead is never offered again to the seller who let it lapse (e.g. '15min', '2h'). Applies to every Assigned lead of the database, so only a superuser (ALTER DATABASE ... SET, the server's configuration) or lead_assigner_admin sets it.",
         &ACCEPT_TIMEOUT,
         0,
         i32::MAX,
-        GucContext::Userset,
+        GucContext::Suset,
         GucFlags::UNIT_S,
     );
     GucRegistry::define_bool_guc(
@@ -167,6 +174,11 @@ struct SetValue {
     /// Where it was set, for the error: "in this session before lead_assigner was loaded", ...
     origin: String,
 }
+
+/// Superuser-only settings that sql/api.sql grants lead_assigner_admin SET on.
+const ADMIN_SETTINGS: &[&str] = &["lead_assigner.accept_timeout"];
+
+static mut PREVIOUS_PROCESS_UTILITY: pg_sys::ProcessUtility_hook_type = None;
 
 thread_local! {
     /// Values PostgreSQL dropped with only a WARNING, for this backend (inherited from the
@@ -395,4 +407,98 @@ fn check_role_settings_once() {
             }
         }
     });
+}
+
+/// PostgreSQL refuses a bad lead_assigner.* value (unparsable, out of range), or one the role may
+/// not set, before any hook of a setting sees it, and without a hint. So SET and ALTER
+/// DATABASE / ROLE / SYSTEM ... SET of a lead_assigner.* setting run here, and such a refusal is
+/// raised again with a hint. (set_config() is a function call, not a statement: it is not seen.)
+#[pg_guard]
+#[allow(clippy::too_many_arguments)]
+unsafe extern "C-unwind" fn hint_setting_errors(
+    statement: *mut pg_sys::PlannedStmt,
+    query: *const std::ffi::c_char,
+    read_only_tree: bool,
+    context: pg_sys::ProcessUtilityContext::Type,
+    params: pg_sys::ParamListInfo,
+    environment: *mut pg_sys::QueryEnvironment,
+    destination: *mut pg_sys::DestReceiver,
+    completion: *mut pg_sys::QueryCompletion,
+) {
+    let run = || unsafe {
+        match PREVIOUS_PROCESS_UTILITY {
+            Some(previous) => {
+                previous(statement, query, read_only_tree, context, params, environment, destination, completion)
+            }
+            None => pg_sys::standard_ProcessUtility(
+                statement,
+                query,
+                read_only_tree,
+                context,
+                params,
+                environment,
+                destination,
+                completion,
+            ),
+        }
+    };
+    if !unsafe { sets_our_setting(statement) } {
+        return run();
+    }
+    PgTryBuilder::new(std::panic::AssertUnwindSafe(run))
+        .catch_others(|error| {
+            if let CaughtError::PostgresError(report) = &error {
+                if report.hint().is_none() {
+                    if let Some(hint) = setting_error_hint(report.sql_error_code(), report.message()) {
+                        raise(report.sql_error_code(), report.message(), hint);
+                    }
+                }
+            }
+            error.rethrow()
+        })
+        .execute()
+}
+
+/// Whether a utility statement sets a lead_assigner.* setting: SET / RESET, or ALTER DATABASE,
+/// ROLE or SYSTEM with such a SET.
+unsafe fn sets_our_setting(statement: *mut pg_sys::PlannedStmt) -> bool {
+    use pg_sys::NodeTag::*;
+    let node = unsafe { statement.as_ref() }.map_or(std::ptr::null_mut(), |statement| statement.utilityStmt);
+    let set = unsafe {
+        match node.as_ref().map(|node| node.type_) {
+            Some(T_VariableSetStmt) => node.cast::<pg_sys::VariableSetStmt>(),
+            Some(T_AlterDatabaseSetStmt) => (*node.cast::<pg_sys::AlterDatabaseSetStmt>()).setstmt,
+            Some(T_AlterRoleSetStmt) => (*node.cast::<pg_sys::AlterRoleSetStmt>()).setstmt,
+            Some(T_AlterSystemStmt) => (*node.cast::<pg_sys::AlterSystemStmt>()).setstmt,
+            _ => return false,
+        }
+    };
+    unsafe { set.as_ref() }
+        .filter(|set| !set.name.is_null())
+        .is_some_and(|set| is_ours(&unsafe { CStr::from_ptr(set.name) }.to_string_lossy()))
+}
+
+/// The hint for PostgreSQL's error `message` (SQLSTATE `code`) about a lead_assigner.* setting.
+fn setting_error_hint(code: PgSqlErrorCode, message: &str) -> Option<String> {
+    let quoted = format!("\"{PREFIX}.");
+    let start = message.find(&quoted)? + 1;
+    let name = &message[start..start + message[start..].find('"')?];
+    let who = if ADMIN_SETTINGS.contains(&name) { "a superuser or lead_assigner_admin" } else { "a superuser" };
+    if code == PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE {
+        Some(format!(
+            "{name} holds for the whole database, so only {who} sets it; an administrator sets it for everyone with ALTER DATABASE ... SET {name} = ... or in the server's configuration."
+        ))
+    } else if code == PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE {
+        let flags = CString::new(name).map_or(0, |name| unsafe { pg_sys::GetConfigOptionFlags(name.as_ptr(), true) });
+        let duration = if flags & pg_sys::GUC_UNIT_TIME as i32 != 0 {
+            " It is a duration: '90s', '15min', '2h', '400d'; 0 turns it off."
+        } else {
+            ""
+        };
+        Some(format!(
+            "Valid values: SELECT min_val, max_val, unit, enumvals FROM pg_settings WHERE name = '{name}'.{duration}"
+        ))
+    } else {
+        None
+    }
 }

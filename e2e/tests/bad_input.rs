@@ -20,15 +20,21 @@ struct Case {
     setup: &'static str,
     sql: &'static str,
     outcome: Outcome,
+    /// Text the HINT must contain ("": any hint a Refused outcome requires).
+    hint: &'static str,
 }
 
 const fn case(what: &'static str, sql: &'static str, outcome: Outcome) -> Case {
-    Case { what, setup: "", sql, outcome }
+    Case { what, setup: "", sql, outcome, hint: "" }
 }
 
 impl Case {
     const fn after(self, setup: &'static str) -> Case {
         Case { setup, ..self }
+    }
+
+    const fn hinting(self, hint: &'static str) -> Case {
+        Case { hint, ..self }
     }
 }
 
@@ -71,7 +77,8 @@ const CASES: &[Case] = &[
     case("unknown seller to deactivate", "SELECT deactivate_seller('NO-SUCH-SELLER')", Refused("P0002")),
     case("unknown seller to activate", "SELECT activate_seller('NO-SUCH-SELLER')", Refused("P0002")),
     case("unknown status", "SELECT set_assignment_status('E2E-OPEN', 'Nonexistent')", Refused("22023")),
-    case("open status for a lead without seller", "SELECT set_assignment_status('E2E-PENDING', 'In Progress')", Refused("55000")),
+    case("open status for a lead without seller", "SELECT set_assignment_status('E2E-PENDING', 'In Progress')", Refused("55000"))
+        .hinting("explain_lead('E2E-PENDING')"),
     // SQL injection: arguments are data, never SQL
     case(
         "injection as status",
@@ -95,11 +102,22 @@ const CASES: &[Case] = &[
     case("leads_min above leads_max", "SELECT * FROM simulate_cycle()", Refused("22023"))
         .after("SET lead_assigner.leads_min = 10; SET lead_assigner.leads_max = 2"),
     // settings
-    case("negative leads_min", "SET lead_assigner.leads_min = -1", Rejected("22023")).after(LOADED),
-    case("leads_max not a number", "SET lead_assigner.leads_max = 'many'", Rejected("22023")).after(LOADED),
-    case("unknown strategy", "SET lead_assigner.strategy = 'random'", Rejected("22023")).after(LOADED),
-    case("cycle cap raised by a non-superuser", "SET lead_assigner.max_leads_per_cycle = 1000000", Rejected("42501"))
-        .after(LOADED_AS_APP),
+    case("negative leads_min", "SET lead_assigner.leads_min = -1", Refused("22023")).after(LOADED).hinting("pg_settings"),
+    case("leads_max not a number", "SET lead_assigner.leads_max = 'many'", Refused("22023")).after(LOADED),
+    case("unknown strategy", "SET lead_assigner.strategy = 'random'", Refused("22023")).after(LOADED),
+    case("negative accept_timeout", "SET lead_assigner.accept_timeout = '-1s'", Refused("22023"))
+        .after(LOADED)
+        .hinting("'15min'"),
+    case("accept_timeout not a duration", "SET lead_assigner.accept_timeout = 'soon'", Refused("22023"))
+        .after(LOADED)
+        .hinting("'15min'"),
+    case("accept_timeout beyond int", "SET lead_assigner.accept_timeout = '100000000000s'", Refused("22023")).after(LOADED),
+    case("accept_timeout set by the app role", "SET lead_assigner.accept_timeout = '1s'", Refused("42501"))
+        .after(LOADED_AS_APP)
+        .hinting("lead_assigner_admin"),
+    case("cycle cap raised by a non-superuser", "SET lead_assigner.max_leads_per_cycle = 1000000", Refused("42501"))
+        .after(LOADED_AS_APP)
+        .hinting("only a superuser"),
     case(
         "cycle cap raised through set_config by a non-superuser",
         "SELECT set_config('lead_assigner.max_leads_per_cycle', '1000000', false)",
@@ -188,7 +206,7 @@ const CASES: &[Case] = &[
         "seller with negative capacity",
         "INSERT INTO lead_management.sellers (document_number, given_name, surname, phone, email, max_leads_count, business_line_id)
          VALUES ('2001', 'A', 'B', '+1-555-0400', 's2001@example.com', -1, 1)",
-        Rejected("23514"),
+        Refused("23514"),
     ),
     case(
         "seller with NULL surname",
@@ -226,7 +244,17 @@ const CASES: &[Case] = &[
          VALUES ('2001', 'A', 'B', '+1-555-0400', 's2001@example.com', 99)",
         Rejected("23503"),
     ),
-    case("capacity lowered below zero", "UPDATE lead_management.sellers SET max_leads_count = -1 WHERE document_number = '1001'", Rejected("23514")),
+    case("capacity lowered below zero", "UPDATE lead_management.sellers SET max_leads_count = -1 WHERE document_number = '1001'", Refused("23514")),
+    case("weight 0", "UPDATE lead_management.sellers SET weight = 0 WHERE document_number = '1001'", Refused("23514")).hinting("1 to 100"),
+    case("daily cap -1", "UPDATE lead_management.sellers SET daily_cap = -1", Refused("23514")).hinting("NULL for no daily cap"),
+    case(
+        "hours window ending before it starts",
+        "INSERT INTO lead_management.seller_hours VALUES ('1001', 1, '18:00', '09:00')",
+        Refused("23514"),
+    )
+    .hinting("night shift"),
+    case("weekday 8", "INSERT INTO lead_management.seller_hours VALUES ('1001', 8, '09:00', '17:00')", Refused("23514"))
+        .hinting("1 = Monday"),
     // reference data breaking constraints
     case("status differing only in case and spaces", "INSERT INTO lead_management.assignment_statuses (name) VALUES (' pending ')", Rejected("23505")),
     case("10 kB status row", "INSERT INTO lead_management.assignment_statuses (name) VALUES (repeat('x', 10000))", Rejected("23514")),
@@ -265,6 +293,9 @@ fn check(database: &str, case: &Case) -> Option<String> {
     }
     if hint_required && db_error.hint().is_none_or(|hint| hint.trim().is_empty()) {
         return Some(format!("no HINT on {}", describe(&error)));
+    }
+    if !db_error.hint().unwrap_or_default().contains(case.hint) {
+        return Some(format!("the HINT does not say \"{}\": {}", case.hint, describe(&error)));
     }
     None
 }

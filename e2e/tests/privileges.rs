@@ -178,6 +178,35 @@ fn app_role_cannot_raise_the_cycle_cap() {
     expect_sql_state(session.batch_execute("SELECT * FROM simulate_cycle(100001)"), "54000", "cycle over the cap");
 }
 
+/// A run applies lead_assigner.accept_timeout to every Assigned lead of the database, so a
+/// session of the app role cannot set it (42501, with a hint naming who can); the admin role
+/// can, and so can a superuser for everyone with ALTER DATABASE ... SET, which the app role's
+/// new sessions then run with.
+#[test]
+fn accept_timeout_is_set_by_administrators_only() {
+    let (database, mut superuser, _) = seeded("privileges_accept_timeout");
+    let app = TestRole::create(&database, "timeout_app", Some("lead_assigner_app"));
+    let admin = TestRole::create(&database, "timeout_admin", Some("lead_assigner_admin"));
+    let mut session = app.connect();
+    let sql = "SET lead_assigner.accept_timeout = '1s'";
+    let error = expect_sql_state(session.batch_execute(sql), "42501", sql);
+    let hint = error.hint().unwrap_or_default();
+    assert!(hint.contains("lead_assigner_admin") && hint.contains("ALTER DATABASE"), "{sql}: hint {hint:?}");
+    let sql = "SELECT set_config('lead_assigner.accept_timeout', '1s', false)";
+    expect_sql_state(session.batch_execute(sql), "42501", sql);
+    assert_eq!(scalar::<String>(&mut session, "SHOW lead_assigner.accept_timeout"), "0");
+
+    let mut admin_session = admin.connect();
+    admin_session.batch_execute("SET lead_assigner.accept_timeout = '15min'").expect("the admin role sets it");
+    assert_eq!(scalar::<String>(&mut admin_session, "SHOW lead_assigner.accept_timeout"), "15min");
+
+    superuser
+        .batch_execute(&format!("ALTER DATABASE {database} SET lead_assigner.accept_timeout = '2h'"))
+        .expect("ALTER DATABASE ... SET by a superuser");
+    assert_eq!(scalar::<String>(&mut app.connect(), "SHOW lead_assigner.accept_timeout"), "2h");
+    assert!(scalar::<i32>(&mut app.connect(), "SELECT assign_leads()") >= 0, "runs go on with the database's value");
+}
+
 /// Every function that belongs to the extension, as regprocedure text.
 const EXTENSION_FUNCTIONS: &str = "SELECT p.oid::regprocedure::text FROM pg_proc p
     JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'

@@ -41,8 +41,14 @@ impl ServerLoadingOnFirstUse {
 }
 
 impl Drop for ServerLoadingOnFirstUse {
+    /// A passing test leaves nothing behind; a failing one keeps the cluster for a look.
     fn drop(&mut self) {
         let _ = Command::new("scripts/cluster").args(["stop", &self.directory]).current_dir(checkout()).status();
+        if std::thread::panicking() {
+            eprintln!("the cluster without preload and its server.log are kept in {}", self.directory);
+        } else {
+            std::fs::remove_dir_all(&self.directory).ok();
+        }
     }
 }
 

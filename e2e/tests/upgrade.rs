@@ -95,10 +95,13 @@ fn table_columns(client: &mut Client) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Per table: its columns before the upgrade, and the fingerprint of its rows over them.
+type Snapshot = (BTreeMap<String, String>, BTreeMap<String, (i64, Option<String>)>);
+
 /// Data and history written with the API of the installed version (at 0.1.0 by its row-level
 /// triggers): leads, sellers, assignments moved through several statuses, so the upgrade has
 /// rows, audit rows and history rows to keep. Returns the tables' columns and fingerprints.
-fn write_data(client: &mut Client) -> (BTreeMap<String, String>, BTreeMap<String, (i64, Option<String>)>) {
+fn write_data(client: &mut Client) -> Snapshot {
     client
         .batch_execute(&format!(
             "{SEED_SELLERS};
@@ -127,12 +130,7 @@ fn extversion(client: &mut Client) -> String {
 /// `ALTER EXTENSION lead_assigner UPDATE [TO version]` (None: to the default version), then: the
 /// version reached, every row kept, and the catalog equal to a fresh install of that version
 /// (`fresh`, a database where it was installed with CREATE EXTENSION).
-fn update_and_compare(
-    client: &mut Client,
-    to: Option<&str>,
-    fresh: &mut Client,
-    (columns, before): &(BTreeMap<String, String>, BTreeMap<String, (i64, Option<String>)>),
-) {
+fn update_and_compare(client: &mut Client, to: Option<&str>, fresh: &mut Client, (columns, before): &Snapshot) {
     let target = to.unwrap_or_else(|| current_version());
     let statement = match to {
         Some(version) => format!("ALTER EXTENSION lead_assigner UPDATE TO '{version}'"),

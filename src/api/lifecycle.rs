@@ -38,9 +38,9 @@ fn unknown_seller(seller: &str) -> ! {
 /// Returns the id of the named status (trimmed, case-insensitive), creating it when missing.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn get_status_id(status_name: Option<&str>) -> i32 {
+fn get_status_id(name: Option<&str>) -> i32 {
     gucs::refuse_rejected_values();
-    let name = required(status_name, "status name");
+    let name = required(name, "status name");
     if name.trim().is_empty() {
         raise(
             PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
@@ -73,10 +73,10 @@ fn get_status_id(status_name: Option<&str>) -> i32 {
 /// Moves a lead's assignment to the named status and returns the status's canonical name.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn set_assignment_status(lead_document_number: Option<&str>, status_name: Option<&str>) -> String {
+fn set_assignment_status(lead: Option<&str>, status: Option<&str>) -> String {
     gucs::refuse_rejected_values();
-    let lead = required(lead_document_number, "lead document number");
-    let name = required(status_name, "status name");
+    let lead = required(lead, "lead document number");
+    let name = required(status, "status name");
     Spi::connect_mut(|client| {
         let status = lifecycle::find_status(client, name).unwrap_or_else(|| {
             raise(
@@ -111,7 +111,7 @@ fn check_room(client: &mut pgrx::spi::SpiClient<'_>, lead: &str, seller: Option<
         raise(
             PgSqlErrorCode::ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
             format!("lead \"{lead}\" has no seller, so it cannot be \"{status}\""),
-            "Run SELECT assign_leads(); to give it a seller first.",
+            format!("SELECT * FROM explain_lead('{}'); shows which sellers could take it and why not; assign_leads() gives it one when someone has room.", lead.replace('\'', "''")),
         )
     };
     let load = lifecycle::seller_load(client, seller).unwrap_or_else(|| unknown_seller(seller));
@@ -134,9 +134,9 @@ fn check_room(client: &mut pgrx::spi::SpiClient<'_>, lead: &str, seller: Option<
 /// Deactivates a seller and puts their open leads back to Pending; returns how many.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn deactivate_seller(seller_document_number: Option<&str>) -> i32 {
+fn deactivate_seller(seller: Option<&str>) -> i32 {
     gucs::refuse_rejected_values();
-    let seller = required(seller_document_number, "seller document number");
+    let seller = required(seller, "seller document number");
     Spi::connect_mut(|client| {
         let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
         locks::lock_business_lines(client, &[business_line]);
@@ -151,9 +151,9 @@ fn deactivate_seller(seller_document_number: Option<&str>) -> i32 {
 /// Makes a seller eligible again; returns false when they already were active.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn activate_seller(seller_document_number: Option<&str>) -> bool {
+fn activate_seller(seller: Option<&str>) -> bool {
     gucs::refuse_rejected_values();
-    let seller = required(seller_document_number, "seller document number");
+    let seller = required(seller, "seller document number");
     Spi::connect_mut(|client| {
         let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
         locks::lock_business_lines(client, &[business_line]);

@@ -126,6 +126,8 @@ fn stop_simulation() -> bool {
 }
 
 /// Whether the simulation is scheduled, how, and how its runs went (from cron.job_run_details).
+/// stop_simulation() deletes the job and start_simulation() makes a new job id, so runs are
+/// counted by what they ran in this database: across every time the simulation was scheduled.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
 #[allow(clippy::type_complexity)]
@@ -145,28 +147,29 @@ fn simulation_status() -> TableIterator<
         pg_cron_version(client);
         let rows = client
             .select(
-                "SELECT j.schedule, \
-                        (SELECT count(*) FROM cron.job_run_details d WHERE d.jobid = j.jobid AND d.status = 'succeeded'), \
-                        (SELECT count(*) FROM cron.job_run_details d WHERE d.jobid = j.jobid AND d.status = 'failed'), \
+                "WITH runs AS (SELECT runid, status, start_time, return_message FROM cron.job_run_details \
+                               WHERE command = $2 AND database = current_database()) \
+                 SELECT j.jobid IS NOT NULL, j.schedule, \
+                        (SELECT count(*) FROM runs WHERE status = 'succeeded'), \
+                        (SELECT count(*) FROM runs WHERE status = 'failed'), \
                         last.start_time, last.status, last.return_message \
-                 FROM cron.job j \
-                 LEFT JOIN LATERAL (SELECT start_time, status, return_message FROM cron.job_run_details d \
-                                    WHERE d.jobid = j.jobid ORDER BY d.runid DESC LIMIT 1) last ON true \
-                 WHERE j.jobname = $1",
+                 FROM (SELECT) one \
+                 LEFT JOIN cron.job j ON j.jobname = $1 \
+                 LEFT JOIN LATERAL (SELECT start_time, status, return_message FROM runs ORDER BY runid DESC LIMIT 1) last ON true",
                 None,
-                &[JOB_NAME.into()],
+                &[JOB_NAME.into(), JOB_COMMAND.into()],
             )
             .or_raise("reading the simulation status");
         match first_row(rows) {
             None => (false, None, 0, 0, None, None, None),
             Some(row) => (
-                true,
-                row.get(1).or_raise("reading the schedule"),
-                row.get(2).or_raise("reading the run counts").unwrap_or(0),
+                row.get(1).or_raise("reading the schedule").unwrap_or(false),
+                row.get(2).or_raise("reading the schedule"),
                 row.get(3).or_raise("reading the run counts").unwrap_or(0),
-                row.get(4).or_raise("reading the last run"),
+                row.get(4).or_raise("reading the run counts").unwrap_or(0),
                 row.get(5).or_raise("reading the last run"),
                 row.get(6).or_raise("reading the last run"),
+                row.get(7).or_raise("reading the last run"),
             ),
         }
     });

@@ -56,4 +56,41 @@ mod tests {
         assert_eq!(Spi::get_one::<bool>("SELECT stop_simulation()").unwrap(), Some(false));
         assert_eq!(Spi::get_one::<bool>("SELECT scheduled FROM simulation_status()").unwrap(), Some(false));
     }
+
+    /// stop_simulation() deletes the job and start_simulation() makes a new job id: the counts
+    /// go on across them (as the make run dashboard counts), and only this database's simulation
+    /// runs count. pg_cron never runs a job inside a test, so the runs are written here.
+    #[pg_test]
+    fn schedule_status_counts_runs_across_reschedules() {
+        Spi::run("CREATE EXTENSION IF NOT EXISTS pg_cron").unwrap();
+        let run = |status: &str, command: &str, database: &str| {
+            Spi::run_with_args(
+                "INSERT INTO cron.job_run_details (jobid, database, username, command, status, return_message, start_time, end_time)
+                 SELECT coalesce((SELECT jobid FROM cron.job WHERE jobname = 'lead_assigner_simulation'), 0),
+                        $3, current_user, $2, $1, $1, clock_timestamp(), clock_timestamp()",
+                &[status.into(), command.into(), database.into()],
+            )
+            .unwrap();
+        };
+        let here = Spi::get_one::<String>("SELECT current_database()::text").unwrap().unwrap();
+        Spi::run("SELECT start_simulation('1 minute')").unwrap();
+        run("succeeded", "SELECT public.simulate_cycle()", &here);
+        run("succeeded", "SELECT public.simulate_cycle()", &here);
+        Spi::run("SELECT stop_simulation()").unwrap();
+        Spi::run("SELECT start_simulation('5 minutes')").unwrap();
+        run("failed", "SELECT public.simulate_cycle()", &here);
+        run("succeeded", "SELECT 1", &here);
+        run("succeeded", "SELECT public.simulate_cycle()", "elsewhere");
+        let (succeeded, failed) =
+            Spi::get_two::<i64, i64>("SELECT succeeded_runs, failed_runs FROM simulation_status()").unwrap();
+        assert_eq!((succeeded, failed), (Some(2), Some(1)));
+        assert_eq!(
+            Spi::get_one::<String>("SELECT last_run_status FROM simulation_status()").unwrap().as_deref(),
+            Some("failed")
+        );
+        Spi::run("SELECT stop_simulation()").unwrap();
+        let (scheduled, succeeded) =
+            Spi::get_two::<bool, i64>("SELECT scheduled, succeeded_runs FROM simulation_status()").unwrap();
+        assert_eq!((scheduled, succeeded), (Some(false), Some(2)), "the runs stay counted while unscheduled");
+    }
 }
