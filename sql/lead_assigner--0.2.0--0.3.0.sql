@@ -48,7 +48,7 @@ CREATE TRIGGER enforce_assignment_rules AFTER UPDATE OF business_line_id, priori
     FOR EACH ROW EXECUTE FUNCTION lead_management.enforce_assignment_rules();
 
 CREATE  FUNCTION "set_seller_countries"(
-	"seller_document_number" TEXT,
+	"seller" TEXT,
 	"country_codes" TEXT[]
 ) RETURNS TEXT[]
 VOLATILE SECURITY DEFINER PARALLEL UNSAFE

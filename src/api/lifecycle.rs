@@ -166,12 +166,9 @@ fn activate_seller(seller: Option<&str>) -> bool {
 /// seller_countries triggers do that). Returns the territory's codes, sorted.
 #[pg_extern(volatile, parallel_unsafe, security_definer)]
 #[search_path(pg_catalog, pg_temp)]
-fn set_seller_countries(
-    seller_document_number: Option<&str>,
-    country_codes: Option<Vec<Option<String>>>,
-) -> Vec<String> {
+fn set_seller_countries(seller: Option<&str>, country_codes: Option<Vec<Option<String>>>) -> Vec<String> {
     gucs::refuse_rejected_values();
-    let seller = required(seller_document_number, "seller document number");
+    let seller = required(seller, "seller document number");
     let codes: Vec<String> = country_codes
         .unwrap_or_else(|| {
             raise(
