@@ -14,7 +14,7 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 
-use crate::db::assignments::{self, Candidate, Statuses};
+use crate::db::assignments::{self, Candidate, Pair, Statuses};
 use crate::db::{locks, runs, sellers};
 use crate::errors::OrRaise;
 use crate::gucs;
@@ -33,12 +33,6 @@ impl Lines {
             Lines::Only(lines) => lines.contains(&business_line_id),
         }
     }
-}
-
-pub struct Pair {
-    pub lead: String,
-    pub seller: String,
-    pub business_line_id: i32,
 }
 
 /// What a run will do, decided from the data as it is now.

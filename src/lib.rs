@@ -1,7 +1,9 @@
 //! lead_assigner: routes sales leads to sellers inside PostgreSQL.
 //!
 //! Layers, one direction of dependency: `api` (SQL-callable functions) and `triggers` wire
-//! `db` (the only SPI code) to `lead_assigner_core` (pure Rust: strategies, generator, weights).
+//! `db` (the only SPI code) to `lead_assigner_core` (pure Rust: strategies, generator, weights),
+//! through the `engine` (a run's decide and apply). `db` never imports the layers above it
+//! (e2e/tests/layers.rs checks).
 
 use pgrx::prelude::*;
 

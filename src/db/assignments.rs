@@ -13,6 +13,13 @@ use lead_assigner_core::bounds::LineRead;
 use super::{pairs, Row, Statement};
 use crate::errors::{raise, OrRaise};
 
+/// A lead planned for a seller, as a run writes it (apply_plan) and announces it (runs::notify).
+pub struct Pair {
+    pub lead: String,
+    pub seller: String,
+    pub business_line_id: i32,
+}
+
 /// The status ids one run needs, read once per run (the table is tiny and users may add rows).
 pub struct Statuses {
     pub pending: i32,

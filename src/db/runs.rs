@@ -4,8 +4,8 @@ use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
 
+use super::assignments::Pair;
 use super::Statement;
-use crate::engine::Pair;
 use crate::errors::OrRaise;
 
 pub struct RunLog<'a> {
