@@ -16,3 +16,20 @@ VALUES
     ('SELLER-007', 'Gabriela','Rocha',    '+1 555-0107', 'gabriela.rocha@example.com', 30, true, 4),
     ('SELLER-008', 'Hugo',    'Martins',  '+1 555-0108', 'hugo.martins@example.com',   15, true, 4)
 ON CONFLICT DO NOTHING;
+
+-- Territories: each line's sellers split its countries between them (SELLER-008 covers every
+-- country), so the dashboard shows leads routed by country. Only sellers without a territory yet
+-- get one: loading again keeps the territories a person changed.
+INSERT INTO lead_management.seller_countries (seller_document_number, country_id)
+SELECT d.seller, c.country_id
+FROM (VALUES ('SELLER-001', ARRAY['US', 'CA', 'CO']),
+             ('SELLER-004', ARRAY['MX', 'CO', 'BR']),
+             ('SELLER-002', ARRAY['US', 'MX']),
+             ('SELLER-005', ARRAY['CA', 'CO', 'BR']),
+             ('SELLER-003', ARRAY['CO', 'BR']),
+             ('SELLER-006', ARRAY['US', 'CA', 'MX']),
+             ('SELLER-007', ARRAY['US', 'CA', 'MX', 'CO'])) AS d(seller, codes)
+JOIN lead_management.countries c ON c.code = ANY(d.codes)
+WHERE EXISTS (SELECT FROM lead_management.sellers s WHERE s.document_number = d.seller)
+  AND NOT EXISTS (SELECT FROM lead_management.seller_countries t WHERE t.seller_document_number = d.seller)
+ON CONFLICT DO NOTHING;

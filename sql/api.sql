@@ -11,13 +11,16 @@ SELECT s.document_number,
        a.availability AS available_now,
        a.assigned_last_day,
        s.daily_cap,
-       s.weight
+       s.weight,
+       (SELECT array_agg(c.code ORDER BY c.code) FROM lead_management.seller_countries t
+          JOIN lead_management.countries c USING (country_id)
+         WHERE t.seller_document_number = s.document_number) AS countries
 FROM lead_management.sellers s
 JOIN lead_management.business_lines b USING (business_line_id)
 LEFT JOIN lead_management.seller_loads l ON l.seller_document_number = s.document_number
 LEFT JOIN seller_availability() a ON a.seller = s.document_number
 ORDER BY b.name, s.document_number;
-COMMENT ON VIEW lead_management.seller_workload IS 'Per seller: open leads (statuses that occupy capacity), capacity and free slots, availability now as the rules judge it (eligible, inactive, away, outside_hours, full, daily_cap), leads assigned in the last day against the daily cap, and weight';
+COMMENT ON VIEW lead_management.seller_workload IS 'Per seller: open leads (statuses that occupy capacity), capacity and free slots, availability now as the rules judge it (eligible, inactive, away, outside_hours, full, daily_cap), leads assigned in the last day against the daily cap, weight, and the ISO codes of the countries it covers (NULL: every country)';
 
 CREATE VIEW lead_management.pending_by_business_line AS
 SELECT b.business_line_id,
@@ -28,10 +31,20 @@ SELECT b.business_line_id,
          WHERE s.business_line_id = b.business_line_id AND s.is_active) AS active_sellers,
        (SELECT coalesce(sum(w.free_capacity), 0) FROM lead_management.seller_workload w
           JOIN lead_management.sellers s USING (document_number)
-         WHERE s.business_line_id = b.business_line_id AND s.is_active) AS free_capacity
+         WHERE s.business_line_id = b.business_line_id AND s.is_active) AS free_capacity,
+       (SELECT coalesce(sum(per_country.leads), 0)
+          FROM (SELECT q.country_id, count(*) AS leads FROM lead_management.assignment_queue q
+                 WHERE q.business_line_id = b.business_line_id GROUP BY q.country_id) AS per_country
+         WHERE NOT EXISTS (SELECT FROM lead_management.sellers s
+                            WHERE s.business_line_id = b.business_line_id AND s.is_active
+                              AND (NOT EXISTS (SELECT FROM lead_management.seller_countries t
+                                                WHERE t.seller_document_number = s.document_number)
+                                   OR EXISTS (SELECT FROM lead_management.seller_countries t
+                                               WHERE t.seller_document_number = s.document_number
+                                                 AND t.country_id = per_country.country_id))))::bigint AS uncovered_leads
 FROM lead_management.business_lines b
 ORDER BY b.business_line_id;
-COMMENT ON VIEW lead_management.pending_by_business_line IS 'Per business line: leads waiting for a seller, active sellers and their free slots';
+COMMENT ON VIEW lead_management.pending_by_business_line IS 'Per business line: leads waiting for a seller, active sellers and their free slots, and the waiting leads from a country no active seller of the line covers (they wait until a territory changes)';
 
 CREATE VIEW lead_management.recent_runs AS
 SELECT run_id, kind, started_at, finished_at - started_at AS duration, strategy,
@@ -51,6 +64,8 @@ COMMENT ON FUNCTION set_assignment_status(text, text) IS
     'Moves a lead''s assignment to a status (e.g. In Progress, Won, Lost, Pending); statuses that do not occupy capacity free the seller''s slot. Returns the status name. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION deactivate_seller(text) IS
     'Deactivates a seller and puts their open leads back to Pending for the next assign_leads(); returns how many. Admin role (lead_assigner_admin) only.';
+COMMENT ON FUNCTION set_seller_countries(text, text[]) IS
+    'Sets the countries (ISO codes) a seller takes leads from; an empty array: every country. Open leads from other countries go back to Pending. Returns the codes, sorted. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION activate_seller(text) IS
     'Makes a seller eligible for new leads again; returns false if they already were active. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION start_simulation(interval) IS
@@ -60,13 +75,13 @@ COMMENT ON FUNCTION start_simulation() IS
 COMMENT ON FUNCTION preview_assignments() IS
     'What assign_leads() would assign if called now in this session (same strategy, rules and order, same code), as (lead, seller, strategy) rows; writes nothing and takes no lock. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION explain_lead(text) IS
-    'Why a lead is or is not assigned: one row per seller of its business line, in the order the current strategy tries them, with eligible and a reason (eligible, inactive, full, away, outside_hours, daily_cap, excluded, already_assigned); (NULL, false, no_sellers_in_line) for a line without sellers. Read-only. Roles: lead_assigner_app, lead_assigner_admin.';
+    'Why a lead is or is not assigned: one row per seller of its business line, in the order the current strategy tries them, with eligible and a reason (eligible, inactive, outside_territory, full, away, outside_hours, daily_cap, excluded, already_assigned); (NULL, false, no_sellers_in_line) for a line without sellers. Read-only. Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION seller_availability() IS
     'Every seller''s availability now as the assignment rules judge it and its leads assigned in the last day (for the seller_workload view). Roles: lead_assigner_app, lead_assigner_admin.';
 COMMENT ON FUNCTION check_invariants() IS
-    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller or across business lines, derived loads, queue and schedules equal to a recount, no queued lead below its line''s watermark, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
+    'One row per invariant of the data model (capacity, one assignment per lead, no open lead on an inactive seller, across business lines or outside its seller''s territory, derived loads, queue and schedules equal to a recount, no queued lead below its line''s watermark, history complete) with how many rows break it; 0 everywhere when all hold. Reads the whole book. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION repair_assignments() IS
-    'After a load with triggers off: creates the missing Pending assignments, sets seller_loads, assignment_queue and seller_schedules to a recount and renews seller_roster_versions (every session reads the sellers again); returns what it changed. Admin role (lead_assigner_admin) only.';
+    'After a load with triggers off: creates the missing Pending assignments, puts back to Pending the open leads their sellers'' territories do not cover, sets seller_loads, assignment_queue and seller_schedules to a recount and renews seller_roster_versions (every session reads the sellers again); returns what it changed. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION maintain() IS
     'Daily upkeep (pg_cron job lead_assigner_maintenance): creates audit_logs partitions for this month and the next two, moving in rows the DEFAULT partition caught, and drops whole months older than lead_assigner.audit_retention, logging each drop as a PRUNE row. Returns one row per partition created or dropped. Admin role (lead_assigner_admin) only.';
 COMMENT ON FUNCTION stop_simulation() IS
@@ -99,10 +114,12 @@ COMMENT ON ROLE lead_assigner_app IS 'lead_assigner: inserts leads and runs assi
 
 -- SECURITY DEFINER functions run as the owner: only the roles above may call them.
 REVOKE EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_id(text),
-    set_assignment_status(text, text), deactivate_seller(text), activate_seller(text) FROM PUBLIC;
+    set_assignment_status(text, text), deactivate_seller(text), activate_seller(text),
+    set_seller_countries(text, text[]) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION assign_leads(), simulate_cycle(integer), get_status_id(text),
     set_assignment_status(text, text) TO lead_assigner_app, lead_assigner_admin;
-GRANT EXECUTE ON FUNCTION deactivate_seller(text), activate_seller(text) TO lead_assigner_admin;
+GRANT EXECUTE ON FUNCTION deactivate_seller(text), activate_seller(text), set_seller_countries(text, text[])
+    TO lead_assigner_admin;
 REVOKE EXECUTE ON FUNCTION preview_assignments(), explain_lead(text), seller_availability() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION preview_assignments(), explain_lead(text), seller_availability()
     TO lead_assigner_app, lead_assigner_admin;
@@ -115,7 +132,8 @@ GRANT EXECUTE ON FUNCTION simulation_status() TO lead_assigner_app, lead_assigne
 GRANT USAGE ON SCHEMA lead_management TO lead_assigner_app, lead_assigner_admin;
 GRANT SELECT ON ALL TABLES IN SCHEMA lead_management TO lead_assigner_app, lead_assigner_admin;
 GRANT INSERT, UPDATE ON lead_management.leads TO lead_assigner_app;
-GRANT INSERT, UPDATE, DELETE ON lead_management.leads, lead_management.sellers, lead_management.seller_hours, lead_management.countries,
+GRANT INSERT, UPDATE, DELETE ON lead_management.leads, lead_management.sellers, lead_management.seller_hours,
+    lead_management.seller_countries, lead_management.countries,
     lead_management.document_types, lead_management.business_lines, lead_management.assignment_statuses
     TO lead_assigner_admin;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA lead_management TO lead_assigner_admin;

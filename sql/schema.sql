@@ -137,6 +137,16 @@ CREATE TABLE lead_management.seller_hours (
 );
 COMMENT ON TABLE lead_management.seller_hours IS 'Working hours in the seller''s time_zone (ISO weekday 1 = Monday); a seller with no rows is always available, one with rows only inside one of them';
 
+-- Territories: a seller with rows takes only leads of those countries; one without covers all.
+CREATE TABLE lead_management.seller_countries (
+    seller_document_number text COLLATE "C" NOT NULL
+        REFERENCES lead_management.sellers ON UPDATE CASCADE ON DELETE CASCADE,
+    country_id integer NOT NULL REFERENCES lead_management.countries,
+    CONSTRAINT seller_countries_pkey PRIMARY KEY (seller_document_number, country_id)
+);
+CREATE INDEX seller_countries_country_id_idx ON lead_management.seller_countries (country_id);
+COMMENT ON TABLE lead_management.seller_countries IS 'Territories: a seller with rows here takes only leads from those countries; a seller without rows covers every country (set them with set_seller_countries())';
+
 CREATE TABLE lead_management.assignments (
     assignment_id bigserial PRIMARY KEY,
     assigned_at timestamptz,
@@ -236,7 +246,8 @@ CREATE TABLE lead_management.assignment_queue (
     lead_document_number text COLLATE "C" PRIMARY KEY,
     business_line_id integer NOT NULL,
     priority smallint NOT NULL,
-    enqueued_by xid8 NOT NULL DEFAULT pg_current_xact_id()
+    enqueued_by xid8 NOT NULL DEFAULT pg_current_xact_id(),
+    country_id integer NOT NULL
 );
 -- A run reads, per business line with room, the first leads in this order and no others.
 CREATE INDEX assignment_queue_order_idx ON lead_management.assignment_queue (business_line_id, priority DESC, lead_document_number);
@@ -244,6 +255,10 @@ CREATE INDEX assignment_queue_order_idx ON lead_management.assignment_queue (bus
 CREATE INDEX assignment_queue_arrival_idx ON lead_management.assignment_queue (business_line_id, enqueued_by);
 COMMENT ON TABLE lead_management.assignment_queue IS 'Derived: every Pending lead with its business line and priority, in the order runs take them';
 COMMENT ON COLUMN lead_management.assignment_queue.enqueued_by IS 'The transaction that queued the lead (or last moved it to another line or priority)';
+-- A line whose sellers with room include some with territories is read per country, the first
+-- leads of each covered country in queue order and none of a country nobody with room covers.
+CREATE INDEX assignment_queue_country_order_idx ON lead_management.assignment_queue (business_line_id, country_id, priority DESC, lead_document_number);
+COMMENT ON COLUMN lead_management.assignment_queue.country_id IS 'The lead''s country: runs read the queue per country when territories restrict the sellers with room';
 
 -- Why: the leads a run takes stay in the queue's indexes as dead entries until VACUUM, and a
 -- read in queue order walks them all. After a run that emptied a line, the next one reads only
@@ -279,7 +294,7 @@ CREATE TABLE lead_management.seller_roster_versions (
     business_line_id integer PRIMARY KEY,
     version bigint NOT NULL
 );
-COMMENT ON TABLE lead_management.seller_roster_versions IS 'Derived: per business line, the version of its sellers and working hours, renewed by every statement that changes them (and by repair_assignments()); a backend reads the sellers again only when a version changed';
+COMMENT ON TABLE lead_management.seller_roster_versions IS 'Derived: per business line, the version of its sellers, working hours and territories, renewed by every statement that changes them (and by repair_assignments()); a backend reads the sellers again only when a version changed';
 
 CREATE TABLE lead_management.assignment_exclusions (
     lead_document_number text COLLATE "C" NOT NULL
@@ -320,3 +335,4 @@ SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hours', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_hourly_assignments', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_schedules', '');
 SELECT pg_catalog.pg_extension_config_dump('lead_management.assignment_exclusions', '');
+SELECT pg_catalog.pg_extension_config_dump('lead_management.seller_countries', '');

@@ -31,6 +31,7 @@ ALTER FUNCTION lead_management.create_pending_assignment() SECURITY DEFINER SET 
 ALTER FUNCTION lead_management.track_assignment_state() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 ALTER FUNCTION lead_management.track_seller_schedule() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 ALTER FUNCTION lead_management.track_seller_roster() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
+ALTER FUNCTION lead_management.release_outside_territory() SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET jit = off;
 ALTER FUNCTION lead_management.enforce_assignment_rules() SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
 
 COMMENT ON FUNCTION lead_management.audit_row_change() IS
@@ -45,8 +46,10 @@ COMMENT ON FUNCTION lead_management.track_seller_schedule() IS
     'Trigger (Rust), per statement: keeps seller_schedules equal to seller_hours for the sellers the statement touched (empty after TRUNCATE)';
 COMMENT ON FUNCTION lead_management.track_seller_roster() IS
     'Trigger (Rust), per statement: gives the business lines whose sellers or working hours the statement changed a new version in seller_roster_versions (every line on TRUNCATE)';
+COMMENT ON FUNCTION lead_management.release_outside_territory() IS
+    'Trigger (Rust), per statement on seller_countries: under the business-line locks, puts back to Pending every open lead a touched seller holds from a country outside its territory now';
 COMMENT ON FUNCTION lead_management.enforce_assignment_rules() IS
-    'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
+    'Trigger (Rust): direct UPDATEs keep the rules: a lead or seller changing business line, a lead moving to a country its seller does not cover, or a seller deactivated, releases open leads to Pending; a Pending lead changing business line, country or priority moves in the queue; capacity cannot drop below open leads; a status in use keeps its occupies_capacity';
 COMMENT ON FUNCTION lead_management.refuse_history_rewrite() IS
     'Trigger (Rust): keeps audit_logs and assignment_records append-only for everyone but superusers';
 
@@ -56,13 +59,13 @@ COMMENT ON FUNCTION lead_management.refuse_history_rewrite() IS
 SELECT lead_management.attach_statement_triggers(audited, 'audit', 'audit_row_change')
 FROM unnest(ARRAY['countries', 'document_types', 'business_lines', 'assignment_statuses', 'leads', 'sellers',
                   'seller_hours', 'assignments', 'assignment_records', 'assignment_runs', 'round_robin_cursors',
-                  'assignment_exclusions']) AS audited;
+                  'assignment_exclusions', 'seller_countries']) AS audited;
 
 CREATE TRIGGER create_pending_assignment AFTER INSERT ON lead_management.leads
     REFERENCING NEW TABLE AS new_rows
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.create_pending_assignment();
 
-CREATE TRIGGER enforce_assignment_rules AFTER UPDATE OF business_line_id, priority ON lead_management.leads
+CREATE TRIGGER enforce_assignment_rules AFTER UPDATE OF business_line_id, priority, country_id ON lead_management.leads
     FOR EACH ROW EXECUTE FUNCTION lead_management.enforce_assignment_rules();
 CREATE TRIGGER enforce_assignment_rules AFTER UPDATE OF is_active, business_line_id, max_leads_count ON lead_management.sellers
     FOR EACH ROW EXECUTE FUNCTION lead_management.enforce_assignment_rules();
@@ -80,13 +83,19 @@ SELECT lead_management.attach_statement_triggers('assignments', 'track_assignmen
 
 SELECT lead_management.attach_statement_triggers('seller_hours', 'track_seller_schedule', 'track_seller_schedule');
 
+-- Named to fire before track_seller_roster: it takes the business-line locks before that one
+-- locks the lines' roster versions, in the order every other path takes them.
+SELECT lead_management.attach_statement_triggers('seller_countries', 'release_outside_territory', 'release_outside_territory');
+
 SELECT lead_management.attach_statement_triggers(changed, 'track_seller_roster', 'track_seller_roster')
-FROM unnest(ARRAY['sellers', 'seller_hours']) AS changed;
+FROM unnest(ARRAY['sellers', 'seller_hours', 'seller_countries']) AS changed;
 CREATE TRIGGER track_seller_schedule_truncate AFTER TRUNCATE ON lead_management.seller_hours
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_schedule();
 CREATE TRIGGER track_seller_roster_truncate AFTER TRUNCATE ON lead_management.sellers
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_roster();
 CREATE TRIGGER track_seller_roster_truncate AFTER TRUNCATE ON lead_management.seller_hours
+    FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_roster();
+CREATE TRIGGER track_seller_roster_truncate AFTER TRUNCATE ON lead_management.seller_countries
     FOR EACH STATEMENT EXECUTE FUNCTION lead_management.track_seller_roster();
 
 -- Row triggers on the partitioned audit_logs are cloned onto every partition, present and future.

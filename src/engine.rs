@@ -7,6 +7,7 @@ use std::cell::Cell;
 use std::collections::{HashMap, HashSet};
 
 use lead_assigner_core::assign::{self, PendingLead, RoundRobinCursor, Strategy};
+use lead_assigner_core::bounds::{self, LineRead};
 use lead_assigner_core::eligibility::SellerState;
 use pgrx::datum::TimestampWithTimeZone;
 use pgrx::pg_sys;
@@ -54,8 +55,9 @@ struct QueueMarks {
     overflowed: Vec<i32>,
 }
 
-/// Reads what the rules need (sellers with room, at most as many pending leads per line as they
-/// can take, the lapsed assignments and the exclusions of the leads read) and lets the core plan.
+/// Reads what the rules need (sellers with room, at most as many pending leads per line, or per
+/// line and country when territories restrict them, as they can take (`core::bounds`), the lapsed
+/// assignments and the exclusions of the leads read) and lets the core plan.
 /// Writes nothing: assign_leads() applies the decision, preview_assignments() shows it.
 pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strategy, lines: &Lines) -> Decision {
     let now = sellers::now_micros();
@@ -85,24 +87,24 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     }
 
     let states: Vec<SellerState> = seller_rows.iter().map(sellers::SellerRow::state).collect();
-    let room = assign::room_per_line(&states, now);
-    let excluded = if room.is_empty() { Vec::new() } else { assignments::excluded_pending_per_line(client) };
+    let bounds = bounds::read_bounds(&states, now);
+    let excluded = if bounds.is_empty() { Vec::new() } else { assignments::excluded_pending_per_line(client) };
     let any_excluded = !excluded.is_empty();
     // Each lead some seller may not take can be passed over, so read one more per such lead.
-    let limits: Vec<(i32, i64)> = room
-        .iter()
-        .map(|&(line, room)| {
-            let extra = excluded.iter().find(|(l, _)| *l == line).map_or(0, |(_, n)| *n);
-            (line, room.saturating_add(extra))
+    let reads: Vec<LineRead> = bounds
+        .into_iter()
+        .map(|read| {
+            let line = read.business_line_id();
+            read.widened(excluded.iter().find(|(l, _)| *l == line).map_or(0, |(_, n)| *n))
         })
         .collect();
-    let read = assignments::pending(client, &limits);
+    let read = assignments::pending(client, &reads);
     let mut candidates = read.candidates;
     let pending_read = candidates.len();
     // Every lapsed lead goes back to Pending; only those of lines with room are candidates now.
     let requeue: Vec<(String, String)> =
         lapsed.iter().filter_map(|c| Some((c.document_number.clone(), c.lapsed_from.clone()?))).collect();
-    lapsed.retain(|c| room.iter().any(|(line, _)| *line == c.business_line_id));
+    lapsed.retain(|c| reads.iter().any(|read| read.business_line_id() == c.business_line_id));
     if !lapsed.is_empty() {
         // Back in the queue at its place: priority first, then document number, per line.
         candidates.append(&mut lapsed);
@@ -129,6 +131,7 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
         .map(|c| PendingLead {
             document_number: &c.document_number,
             business_line_id: c.business_line_id,
+            country_id: c.country_id,
             excluded_sellers: excluded_refs.get(c.document_number.as_str()).map_or(&[], Vec::as_slice),
         })
         .collect();
@@ -139,21 +142,19 @@ pub fn decide(client: &mut SpiClient<'_>, statuses: &Statuses, strategy: Strateg
     };
     let cursors = round_robin_cursors(&cursor_rows);
     let plan = assign::plan(&leads, &states, now, strategy, &cursors);
-    // A line read short of its limit has no other queued lead the run could see; if the plan
-    // takes every one it read, the run leaves the line empty.
+    // A line whose every queued lead the run read is left empty if the plan takes every one.
     let planned: HashSet<usize> = plan.pairs.iter().map(|&(lead, _)| lead).collect();
-    let emptied = limits
+    let emptied = read
+        .complete
         .iter()
-        .filter(|&&(line, limit)| {
-            let queued: Vec<usize> = candidates
+        .copied()
+        .filter(|&line| {
+            candidates
                 .iter()
                 .enumerate()
                 .filter(|(_, c)| c.business_line_id == line && c.lapsed_from.is_none())
-                .map(|(i, _)| i)
-                .collect();
-            i64::try_from(queued.len()).unwrap_or(i64::MAX) < limit && queued.iter().all(|i| planned.contains(i))
+                .all(|(i, _)| planned.contains(&i))
         })
-        .map(|&(line, _)| line)
         .collect();
     Decision {
         requeue,

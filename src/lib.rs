@@ -34,6 +34,7 @@ extension_sql_file!(
         triggers::lead_management::track_assignment_state,
         triggers::lead_management::track_seller_schedule,
         triggers::lead_management::track_seller_roster,
+        triggers::lead_management::release_outside_territory,
         triggers::lead_management::refuse_history_rewrite,
         triggers::lead_management::enforce_assignment_rules,
     ]

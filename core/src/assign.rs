@@ -8,12 +8,13 @@
 //! single statement.
 //!
 //! Every strategy works per business line, only offers a lead to sellers with
-//! [`SellerState::room`] left that are not in the lead's `excluded_sellers`, and
-//! is work-conserving: a lead is left pending only when no seller of its line
-//! with room left is allowed to take it.
+//! [`SellerState::room`] left that cover its country and are not in its
+//! `excluded_sellers` ([`crate::eligibility::may_take`]), and is work-conserving:
+//! a lead is left pending only when no seller of its line with room left is
+//! allowed to take it; the leads behind it are still served in order.
 //!
-//! This module holds what every strategy shares (the types, [`room_per_line`],
-//! the [`plan`] loop and [`try_order`]); each strategy is a module of its own
+//! This module holds what every strategy shares (the types, the [`plan`] loop
+//! and [`try_order`]); how many leads a run must read is [`crate::bounds`]'s; each strategy is a module of its own
 //! implementing `Rule`. Adding one means adding its module and its line in
 //! `strategies!`.
 
@@ -21,7 +22,7 @@ use std::collections::{BTreeMap, BinaryHeap};
 use std::fmt;
 use std::str::FromStr;
 
-use crate::eligibility::SellerState;
+use crate::eligibility::{self, SellerState};
 
 #[cfg(test)]
 mod testing;
@@ -124,15 +125,18 @@ impl FromStr for Strategy {
 pub struct PendingLead<'a> {
     pub document_number: &'a str,
     pub business_line_id: i32,
+    /// Only sellers whose territory includes this country may take the lead.
+    pub country_id: i32,
     /// Sellers that let this lead time out: it is never offered to them again.
     /// Usually empty; kept short (checked by linear search).
     pub excluded_sellers: &'a [&'a str],
 }
 
 impl PendingLead<'_> {
-    /// Whether the seller with this document number may be offered the lead.
-    fn allows(&self, seller_document_number: &str) -> bool {
-        !self.excluded_sellers.contains(&seller_document_number)
+    /// Whether `seller` (one with room) may be offered the lead: the lead-dependent rules of
+    /// [`eligibility::may_take`].
+    fn allows(&self, seller: &SellerState) -> bool {
+        eligibility::may_take(seller, self.country_id, self.excluded_sellers.contains(&seller.document_number))
     }
 }
 
@@ -178,25 +182,6 @@ fn pop_allowed<K: Ord>(
     found
 }
 
-/// Free slots (`room(now)`) per business line (lines with none left out),
-/// ascending by line. Without exclusions every strategy assigns exactly the first
-/// min(pending, room) leads of a line, so a run needs to read no more pending
-/// leads than this; a lead with `excluded_sellers` may be passed over, so a
-/// reader should read one more lead per such lead.
-pub fn room_per_line(sellers: &[SellerState], now: i64) -> Vec<(i32, i64)> {
-    // Keyed by line in a BTreeMap: a handful of lines, a lookup per seller, and ascending order
-    // for free (hashing each key costs more than comparing it with a few others).
-    let mut room: BTreeMap<i32, i64> = BTreeMap::new();
-    for seller in sellers {
-        let free = seller.room(now);
-        if free > 0 {
-            let line = room.entry(seller.business_line_id).or_default();
-            *line = line.saturating_add(free);
-        }
-    }
-    room.into_iter().collect()
-}
-
 fn is_sorted_by_doc(sellers: &[SellerState]) -> bool {
     sellers.windows(2).all(|w| w[0].document_number <= w[1].document_number)
 }
@@ -215,8 +200,9 @@ fn cursor_for<'a>(cursors: &[RoundRobinCursor<'a>], business_line_id: i32) -> Op
 /// the last entry wins.
 ///
 /// Runs in O((N + M) log M) for balanced and proportional and O(N + M) for
-/// greedy (plus hashing) when no lead has exclusions; a lead with k excluded
-/// sellers costs O(k log M) more (greedy: O(M) more). Round robin costs O(M_l)
+/// greedy (plus hashing) when every seller with room may take every lead; a lead
+/// that k of them may not take (exclusions, territories) costs O(k log M) more
+/// (greedy: O(k) more). Round robin costs O(M_l)
 /// per lead of a line with M_l sellers.
 pub fn plan(
     leads: &[PendingLead],
@@ -230,7 +216,7 @@ pub fn plan(
 
     let mut left: Vec<i64> = sellers.iter().map(|s| s.room(now)).collect();
 
-    // Sellers with room per business line, keeping document order (per line as in room_per_line).
+    // Sellers with room per business line, keeping document order.
     let mut by_line: BTreeMap<i32, Vec<usize>> = BTreeMap::new();
     for (i, s) in sellers.iter().enumerate() {
         if left[i] > 0 {
@@ -266,7 +252,7 @@ pub fn plan(
 /// the next lead, given the sellers' state now: indexes into `sellers`, every
 /// seller of the line, eligible or not, each where the strategy's key puts it.
 /// The seller [`plan`] gives a single lead to is the first one in this order
-/// with `room(now) > 0` that the lead does not exclude.
+/// with `room(now) > 0` that may take it (covers its country, not excluded).
 ///
 /// - greedy: document order;
 /// - balanced: most free capacity (`capacity_room`) first, then document order;
@@ -294,6 +280,7 @@ pub fn try_order(
 mod tests {
     use super::testing::*;
     use super::*;
+    use crate::bounds::{read_bounds, LineRead};
     use crate::eligibility::WorkingHours;
     use proptest::prelude::{prop_assert, prop_assert_eq, proptest};
 
@@ -321,6 +308,26 @@ mod tests {
     }
 
     // ---- every strategy --------------------------------------------------------
+
+    #[test]
+    fn assign_territories_every_strategy_skips_uncovered_leads_without_blocking() {
+        // A covers country 2, B every country, C country 3; one slot each but C's five.
+        let sv = vec![
+            S { countries: vec![2], ..s("A", 1, true, 1, 0) },
+            s("B", 1, true, 1, 0),
+            S { countries: vec![3], ..s("C", 1, true, 5, 0) },
+        ];
+        let sellers = sellers_of(&sv);
+        let docs = lead_docs(5);
+        let specs: Vec<LeadSpec> = [2, 2, 9, 3, 2].into_iter().map(|country| (1, country, Vec::new())).collect();
+        let ex = excluded_refs(&specs);
+        let leads = leads_with(&docs, &specs, &ex);
+        for st in Strategy::ALL {
+            let p = plan(&leads, &sellers, NOW, st, &[]);
+            // L2 (country 9) only B covers, and B is full by then; L3 behind it still goes to C.
+            assert_eq!(by_lead(&p, 5), vec![Some(0), Some(1), None, Some(2), None], "{st}");
+        }
+    }
 
     #[test]
     fn assign_original_scenario_all_strategies_respect_lines() {
@@ -423,6 +430,7 @@ mod tests {
         let lead = |i: usize, ex: &'static [&'static str]| PendingLead {
             document_number: &docs[i],
             business_line_id: 1,
+            country_id: HOME,
             excluded_sellers: ex,
         };
         let leads = [lead(0, NOT_A), lead(1, NOT_ABC), lead(2, NOT_AB)];
@@ -451,7 +459,7 @@ mod tests {
         let sellers = sellers_of(&sv);
         let docs = lead_docs(9);
         let leads = leads_of(&docs, &[1; 9]);
-        assert_eq!(room_per_line(&sellers, NOW), vec![(1, 7)]);
+        assert_eq!(read_bounds(&sellers, NOW), vec![LineRead::Whole { business_line_id: 1, limit: 7 }]);
         for st in Strategy::ALL {
             let p = plan(&leads, &sellers, NOW, st, &[]);
             assert_eq!(p.eligible_sellers, 2, "{st}");
@@ -525,7 +533,7 @@ mod tests {
         fn assign_prop_rules_every_strategy(sc in rule_scenario()) {
             with_scenario(&sc, |leads, sellers, cursors| {
                 let room = start_room(sellers);
-                let plain = sellers.iter().all(|x| x.effective_weight() == 1)
+                let plain = sellers.iter().all(|x| x.effective_weight() == 1 && x.countries.is_empty())
                     && leads.iter().all(|l| l.excluded_sellers.is_empty());
                 for st in Strategy::ALL {
                     let p = plan(leads, sellers, NOW, st, cursors);
@@ -542,11 +550,18 @@ mod tests {
                         }
                     }
                 }
-                // room_per_line is the per-line sum of room(now).
-                for (line, total) in room_per_line(sellers, NOW) {
-                    let want: i64 = (0..sellers.len()).filter(|&i| sellers[i].business_line_id == line).map(|i| room[i]).sum();
-                    prop_assert!(total > 0);
-                    prop_assert_eq!(total, want);
+                // read_bounds: per line and country, the room of the line's sellers that cover it.
+                for read in read_bounds(sellers, NOW) {
+                    let line = read.business_line_id();
+                    let of_line = |i: &usize| sellers[*i].business_line_id == line && room[*i] > 0;
+                    prop_assert_eq!(
+                        matches!(read, LineRead::Whole { .. }),
+                        (0..sellers.len()).filter(of_line).all(|i| sellers[i].countries.is_empty())
+                    );
+                    for country in 1..=4 {
+                        let want: i64 = (0..sellers.len()).filter(of_line).filter(|&i| sellers[i].covers(country)).map(|i| room[i]).sum();
+                        prop_assert_eq!(read.limit_for(country), want, "line {} country {}", line, country);
+                    }
                 }
                 Ok(())
             })?;
@@ -570,7 +585,11 @@ mod tests {
                         let first = order
                             .iter()
                             .copied()
-                            .find(|&i| room[i] > 0 && !lead.excluded_sellers.contains(&sellers[i].document_number));
+                            .find(|&i| {
+                                room[i] > 0
+                                    && sellers[i].covers(lead.country_id)
+                                    && !lead.excluded_sellers.contains(&sellers[i].document_number)
+                            });
                         let p = plan(std::slice::from_ref(lead), sellers, NOW, st, cursors);
                         prop_assert_eq!(p.pairs.first().map(|&(_, s)| s), first, "{}", st);
                     }

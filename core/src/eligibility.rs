@@ -3,6 +3,11 @@
 //!
 //! Pure: the database converts `now()` into each seller's local clock and counts
 //! the leads of the last day; everything here is arithmetic on those numbers.
+//!
+//! Two kinds of rule: those about the seller alone ([`SellerState::availability`],
+//! [`SellerState::room`]) and those about the seller and one lead: its territory
+//! ([`SellerState::covers`]) and the lead's exclusions ([`may_take`]).
+//! [`reason_for_lead`] combines both.
 
 /// A window in which a seller works, in the seller's own time zone. Half-open:
 /// `starts_at <= seconds < ends_at`. A window with `starts_at >= ends_at` (e.g.
@@ -61,6 +66,8 @@ pub struct SellerState<'a> {
     /// Round-robin weight, 1..=100; out-of-range values are clamped, see
     /// [`SellerState::effective_weight`].
     pub weight: i64,
+    /// The countries (ids) whose leads the seller takes; empty: every country.
+    pub countries: &'a [i32],
 }
 
 /// Why a seller may or may not take a lead. The first failing rule wins, in the
@@ -75,11 +82,12 @@ pub enum Reason {
     DailyCap,
     Excluded,
     AlreadyAssigned,
+    OutsideTerritory,
 }
 
 impl Reason {
     /// Every reason, in declaration order.
-    pub const ALL: [Reason; 8] = [
+    pub const ALL: [Reason; 9] = [
         Reason::Eligible,
         Reason::Inactive,
         Reason::Full,
@@ -88,6 +96,7 @@ impl Reason {
         Reason::DailyCap,
         Reason::Excluded,
         Reason::AlreadyAssigned,
+        Reason::OutsideTerritory,
     ];
 
     /// The name reported by the extension.
@@ -101,6 +110,7 @@ impl Reason {
             Reason::DailyCap => "daily_cap",
             Reason::Excluded => "excluded",
             Reason::AlreadyAssigned => "already_assigned",
+            Reason::OutsideTerritory => "outside_territory",
         }
     }
 }
@@ -122,6 +132,11 @@ impl SellerState<'_> {
     /// Leads the daily cap still allows (`i64::MAX` without a cap).
     pub fn daily_room(&self) -> i64 {
         self.daily_cap.map_or(i64::MAX, |cap| cap.max(0).saturating_sub(self.assigned_last_day.max(0)).max(0))
+    }
+
+    /// Whether the seller's territory includes `country_id` (no territory: every country).
+    pub fn covers(&self, country_id: i32) -> bool {
+        self.countries.is_empty() || self.countries.contains(&country_id)
     }
 
     /// `weight` clamped to 1..=100.
@@ -159,15 +174,32 @@ impl SellerState<'_> {
     }
 }
 
-/// Why `seller` may or may not take a lead: AlreadyAssigned if `holder` (the
-/// lead's current seller) is this seller; else the availability reason if not
-/// Eligible; else Excluded if `excluded` (the seller let this lead time out);
-/// else Eligible.
-pub fn reason_for_lead(seller: &SellerState, now: i64, holder: Option<&str>, excluded: bool) -> Reason {
+/// The rules about a seller and one lead: whether a seller that has room may be offered a lead
+/// of `country_id` that it is `excluded` from (or not). The planner asks this for every
+/// (lead, seller with room) pair it considers; [`reason_for_lead`] agrees with it.
+pub fn may_take(seller: &SellerState, country_id: i32, excluded: bool) -> bool {
+    seller.covers(country_id) && !excluded
+}
+
+/// Why `seller` may or may not take a lead of `country_id`: AlreadyAssigned if `holder` (the
+/// lead's current seller) is this seller; else Inactive; else OutsideTerritory if the seller
+/// does not cover the country (a fact about the lead that outlasts the seller's momentary
+/// state); else the availability reason if not Eligible; else Excluded if `excluded` (the
+/// seller let this lead time out); else Eligible. For a seller with `room(now) > 0` and no
+/// holder, Eligible exactly when [`may_take`].
+pub fn reason_for_lead(
+    seller: &SellerState,
+    now: i64,
+    country_id: i32,
+    holder: Option<&str>,
+    excluded: bool,
+) -> Reason {
     if holder == Some(seller.document_number) {
         return Reason::AlreadyAssigned;
     }
     match seller.availability(now) {
+        Reason::Inactive => Reason::Inactive,
+        _ if !seller.covers(country_id) => Reason::OutsideTerritory,
         Reason::Eligible if excluded => Reason::Excluded,
         reason => reason,
     }
@@ -193,8 +225,12 @@ mod tests {
             daily_cap: None,
             assigned_last_day: 0,
             weight: 1,
+            countries: &[],
         }
     }
+
+    /// The country of the leads in these tests unless they say otherwise.
+    const HOME: i32 = 1;
 
     fn wh(weekday: u8, starts_at: u32, ends_at: u32) -> WorkingHours {
         WorkingHours { weekday, starts_at, ends_at }
@@ -205,7 +241,17 @@ mod tests {
         let names: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
         assert_eq!(
             names,
-            ["eligible", "inactive", "full", "away", "outside_hours", "daily_cap", "excluded", "already_assigned"]
+            [
+                "eligible",
+                "inactive",
+                "full",
+                "away",
+                "outside_hours",
+                "daily_cap",
+                "excluded",
+                "already_assigned",
+                "outside_territory"
+            ]
         );
         assert_eq!(Reason::OutsideHours.to_string(), "outside_hours");
     }
@@ -215,8 +261,8 @@ mod tests {
         let s = seller(&[]);
         assert_eq!(s.availability(NOW), Reason::Eligible);
         assert_eq!(s.room(NOW), 3);
-        assert_eq!(reason_for_lead(&s, NOW, None, false), Reason::Eligible);
-        assert_eq!(reason_for_lead(&s, NOW, Some("S2"), false), Reason::Eligible);
+        assert_eq!(reason_for_lead(&s, NOW, HOME, None, false), Reason::Eligible);
+        assert_eq!(reason_for_lead(&s, NOW, HOME, Some("S2"), false), Reason::Eligible);
     }
 
     #[test]
@@ -357,15 +403,35 @@ mod tests {
     #[test]
     fn eligibility_excluded_and_already_assigned() {
         let s = seller(&[]);
-        assert_eq!(reason_for_lead(&s, NOW, None, true), Reason::Excluded);
-        assert_eq!(reason_for_lead(&s, NOW, Some("S1"), true), Reason::AlreadyAssigned);
-        assert_eq!(reason_for_lead(&s, NOW, Some("S1"), false), Reason::AlreadyAssigned);
+        assert_eq!(reason_for_lead(&s, NOW, HOME, None, true), Reason::Excluded);
+        assert_eq!(reason_for_lead(&s, NOW, HOME, Some("S1"), true), Reason::AlreadyAssigned);
+        assert_eq!(reason_for_lead(&s, NOW, HOME, Some("S1"), false), Reason::AlreadyAssigned);
         // An unavailable seller reports the availability reason before Excluded.
         let away = SellerState { away_until: Some(NOW + 1), ..s };
-        assert_eq!(reason_for_lead(&away, NOW, None, true), Reason::Away);
-        assert_eq!(reason_for_lead(&away, NOW, Some("S1"), true), Reason::AlreadyAssigned);
+        assert_eq!(reason_for_lead(&away, NOW, HOME, None, true), Reason::Away);
+        assert_eq!(reason_for_lead(&away, NOW, HOME, Some("S1"), true), Reason::AlreadyAssigned);
         let full = SellerState { open_leads: 5, ..s };
-        assert_eq!(reason_for_lead(&full, NOW, Some("S0"), true), Reason::Full);
+        assert_eq!(reason_for_lead(&full, NOW, HOME, Some("S0"), true), Reason::Full);
+    }
+
+    #[test]
+    fn eligibility_territory() {
+        let everywhere = seller(&[]);
+        assert!(everywhere.covers(HOME) && everywhere.covers(99), "no rows: every country");
+        let two = SellerState { countries: &[2, 5], ..seller(&[]) };
+        assert!(two.covers(2) && two.covers(5) && !two.covers(HOME));
+        assert_eq!(reason_for_lead(&two, NOW, HOME, None, false), Reason::OutsideTerritory);
+        assert_eq!(reason_for_lead(&two, NOW, 5, None, false), Reason::Eligible);
+        assert!(!may_take(&two, HOME, false) && may_take(&two, 5, false) && !may_take(&two, 5, true));
+        // Holding the lead and being inactive come first; outside the territory comes before
+        // the seller's momentary state and before an exclusion.
+        assert_eq!(reason_for_lead(&two, NOW, HOME, Some("S1"), false), Reason::AlreadyAssigned);
+        let inactive = SellerState { is_active: false, ..two };
+        assert_eq!(reason_for_lead(&inactive, NOW, HOME, None, false), Reason::Inactive);
+        let away_full = SellerState { away_until: Some(NOW + 1), open_leads: 9, ..two };
+        assert_eq!(reason_for_lead(&away_full, NOW, HOME, None, true), Reason::OutsideTerritory);
+        assert_eq!(reason_for_lead(&away_full, NOW, 2, None, true), Reason::Away);
+        assert_eq!(reason_for_lead(&two, NOW, 2, None, true), Reason::Excluded);
     }
 
     #[test]

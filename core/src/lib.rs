@@ -2,6 +2,7 @@
 //! The extension reads rows, calls into here, and writes back what comes out.
 
 pub mod assign;
+pub mod bounds;
 pub mod eligibility;
 pub mod generate;
 pub mod schedule;

@@ -93,6 +93,16 @@ pub const INVARIANT_VIOLATIONS: &[(&str, &str)] = &[
          WHERE st.occupies_capacity AND NOT s.is_active",
     ),
     (
+        "an open lead held by a seller whose territory does not include its country",
+        "SELECT a.lead_document_number FROM lead_management.assignments a
+         JOIN lead_management.leads l ON l.document_number = a.lead_document_number
+         JOIN lead_management.assignment_statuses st USING (assignment_status_id)
+         WHERE st.occupies_capacity
+           AND a.seller_document_number IN (SELECT seller_document_number FROM lead_management.seller_countries)
+           AND (a.seller_document_number, l.country_id) NOT IN
+               (SELECT seller_document_number, country_id FROM lead_management.seller_countries)",
+    ),
+    (
         "a lead without exactly one assignments row",
         "SELECT l.document_number FROM lead_management.leads l
          LEFT JOIN lead_management.assignments a ON a.lead_document_number = l.document_number

@@ -26,6 +26,7 @@ const WRITES: &[&str] = &[
     "SELECT set_assignment_status((SELECT min(lead_document_number) FROM lead_management.assignments), 'Won')",
     "SELECT deactivate_seller('1001')",
     "SELECT activate_seller('1001')",
+    "SELECT set_seller_countries('1001', ARRAY['US'])",
     "SELECT * FROM repair_assignments()",
     "SELECT * FROM maintain()",
     "SELECT start_simulation('1 minute')",
@@ -42,7 +43,8 @@ fn reads_answer_on_a_hot_standby_as_on_the_primary_and_writes_are_refused() {
     assert!(scalar::<bool>(&mut replica, "SELECT pg_is_in_recovery()"), "the standby must be in recovery");
 
     // More leads than room, then some closed: pending leads and free slots, so the preview
-    // has pairs; one seller with working hours and a daily cap, so the rules read clocks and counts.
+    // has pairs; one seller with working hours and a daily cap, so the rules read clocks and counts;
+    // one with a territory, so runs, explanations and views read per country.
     primary
         .batch_execute(&format!(
             "{SEED_SELLERS};
@@ -51,6 +53,7 @@ fn reads_answer_on_a_hot_standby_as_on_the_primary_and_writes_are_refused() {
                  VALUES ('1005', 'Eva', 'Moreno', '+1-555-0104', 'eva.moreno@example.com', 20, 2, 'America/Sao_Paulo', 15);
              INSERT INTO lead_management.seller_hours (seller_document_number, weekday, starts_at, ends_at)
                  SELECT '1005', d, '00:00', '23:59:59' FROM generate_series(1, 7) d;
+             SELECT set_seller_countries('1002', ARRAY['US', 'MX']);
              SELECT * FROM simulate_cycle(250);
              SELECT set_assignment_status(lead_document_number, 'Won') FROM (
                  SELECT lead_document_number FROM lead_management.assignments

@@ -27,7 +27,8 @@ fn explain_lead(
     let lead = required(lead, "lead document number");
     let strategy = gucs::strategy();
     let rows: Vec<Explanation> = Spi::connect_mut(|client| {
-        let business_line_id = lifecycle::lead_business_line(client, lead).unwrap_or_else(|| unknown_lead(lead));
+        let (business_line_id, country_id) =
+            lifecycle::lead_line_and_country(client, lead).unwrap_or_else(|| unknown_lead(lead));
         let holder = lifecycle::lead_holder(client, lead);
         let excluded: Vec<String> =
             assignments::exclusions(client, vec![lead]).into_iter().map(|(_, seller)| seller).collect();
@@ -44,7 +45,7 @@ fn explain_lead(
             .map(|i| {
                 let seller = &states[i];
                 let is_excluded = excluded.iter().any(|s| s == seller.document_number);
-                let reason = reason_for_lead(seller, now, holder.as_deref(), is_excluded);
+                let reason = reason_for_lead(seller, now, country_id, holder.as_deref(), is_excluded);
                 (Some(seller.document_number.to_owned()), reason == Reason::Eligible, reason.as_str())
             })
             .collect()

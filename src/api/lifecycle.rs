@@ -87,7 +87,7 @@ fn set_assignment_status(lead: Option<&str>, status: Option<&str>) -> String {
                 format!("Known statuses: {}. get_status_id(name) creates a new one.", lifecycle::status_names(client)),
             )
         });
-        let business_line = lifecycle::lead_business_line(client, lead).unwrap_or_else(|| unknown_lead(lead));
+        let (business_line, _) = lifecycle::lead_line_and_country(client, lead).unwrap_or_else(|| unknown_lead(lead));
         locks::lock_business_lines(client, &[business_line]);
         let statuses = assignments::statuses(client);
         let current = lifecycle::lock_assignment(client, lead).unwrap_or_else(|| {
@@ -162,5 +162,52 @@ fn activate_seller(seller: Option<&str>) -> bool {
         let business_line = lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
         locks::lock_business_lines(client, &[business_line]);
         lifecycle::set_seller_active(client, seller, true)
+    })
+}
+
+/// Sets a seller's territory: it takes only leads from the countries with these ISO codes (an
+/// empty array: every country). Open leads outside the new territory go back to Pending (the
+/// seller_countries triggers do that). Returns the territory's codes, sorted.
+#[pg_extern(volatile, parallel_unsafe, security_definer)]
+#[search_path(pg_catalog, pg_temp)]
+fn set_seller_countries(seller: Option<&str>, country_codes: Option<Vec<Option<String>>>) -> Vec<String> {
+    refuse_on_standby("set_seller_countries");
+    gucs::refuse_rejected_values();
+    let seller = required(seller, "seller document number");
+    let codes: Vec<String> = country_codes
+        .unwrap_or_else(|| {
+            raise(
+                PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                "country codes must not be NULL",
+                "Pass an array of ISO codes such as ARRAY['CO', 'MX'], or '{}' for every country.",
+            )
+        })
+        .into_iter()
+        .map(|code| {
+            code.unwrap_or_else(|| {
+                raise(
+                    PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+                    "country codes must not contain NULL",
+                    "Remove the NULL from the array.",
+                )
+            })
+        })
+        .collect();
+    Spi::connect_mut(|client| {
+        lifecycle::seller_business_line(client, seller).unwrap_or_else(|| unknown_seller(seller));
+        let (unknown, country_ids) = lifecycle::countries_by_code(client, &codes);
+        if !unknown.is_empty() {
+            raise(
+                PgSqlErrorCode::ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("unknown country code(s): {}", unknown.join(", ")),
+                format!(
+                    "Known codes: {}. Add a country to lead_management.countries first.",
+                    lifecycle::country_codes(client)
+                ),
+            );
+        }
+        // No lock here: the seller_countries triggers take the line's lock after the rows, as
+        // plain DML on the table does (taking it before would deadlock with such DML).
+        lifecycle::set_seller_countries(client, seller, country_ids)
     })
 }

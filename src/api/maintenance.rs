@@ -27,6 +27,7 @@ fn repair_assignments() -> TableIterator<
         name!(seller_loads_corrected, i64),
         name!(queue_entries_corrected, i64),
         name!(schedules_corrected, i64),
+        name!(released_outside_territory, i64),
     ),
 > {
     refuse_on_standby("repair_assignments");
@@ -39,6 +40,7 @@ fn repair_assignments() -> TableIterator<
         repaired.loads_corrected,
         repaired.queue_corrected,
         repaired.schedules_corrected,
+        repaired.released_outside_territory,
     ))
 }
 

@@ -202,6 +202,19 @@ const PENDING_STATUS: &str =
 const OPEN_STATUSES: &str =
     "(SELECT assignment_status_id FROM lead_management.assignment_statuses WHERE occupies_capacity)";
 
+/// Whether the installed schema keys the queue by country (0.3.0 on). A 0.2.0 database is served
+/// by this library too until `ALTER EXTENSION lead_assigner UPDATE`, and its queue has no such
+/// column. Three catalog cache lookups, no query.
+fn queue_has_country() -> bool {
+    // SAFETY: catalog cache lookups by name; a missing schema or table gives InvalidOid.
+    unsafe {
+        let schema = pg_sys::get_namespace_oid(c"lead_management".as_ptr(), true);
+        let queue = pg_sys::get_relname_relid(c"assignment_queue".as_ptr(), schema);
+        queue != pg_sys::InvalidOid
+            && pg_sys::get_attnum(queue, c"country_id".as_ptr()) != pg_sys::InvalidAttrNumber as pg_sys::AttrNumber
+    }
+}
+
 /// Keeps seller_loads, assignment_queue and seller_hourly_assignments equal to what assignments
 /// says, by the difference a statement made: a lead leaves the queue when its row stops being
 /// Pending and enters when a row becomes Pending; a seller's load moves by its open rows gained
@@ -209,7 +222,10 @@ const OPEN_STATUSES: &str =
 /// One statement; sellers' rows are updated in document_number order, so two sessions never
 /// wait on each other in a cycle.
 pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
-    run_per_relation(client, relation, event, "assignment state", &[], &[], || {
+    // Kept plans are per statement name: one for each shape of the queue.
+    let with_country = queue_has_country();
+    let statement = if with_country { "assignment state" } else { "assignment state, queue without countries" };
+    run_per_relation(client, relation, event, statement, &[], &[], || {
         let has_old = event != Event::Insert;
         let has_new = event != Event::Delete;
         let mut steps = Vec::new();
@@ -232,9 +248,10 @@ pub fn track_assignment_state(client: &mut SpiClient<'_>, relation: &PgRelation,
             ));
         }
         if has_new {
+            let (country, lead_country) = if with_country { (", country_id", ", l.country_id") } else { ("", "") };
             steps.push(format!(
-                "enqueued AS (INSERT INTO lead_management.assignment_queue (lead_document_number, business_line_id, priority) \
-                 SELECT n.lead_document_number, l.business_line_id, l.priority \
+                "enqueued AS (INSERT INTO lead_management.assignment_queue (lead_document_number, business_line_id, priority{country}) \
+                 SELECT n.lead_document_number, l.business_line_id, l.priority{lead_country} \
                  FROM new_rows n JOIN lead_management.leads l ON l.document_number = n.lead_document_number \
                  WHERE n.assignment_status_id = {PENDING_STATUS} \
                  ON CONFLICT (lead_document_number) DO NOTHING)"
@@ -335,4 +352,27 @@ pub fn track_seller_roster(client: &mut SpiClient<'_>, relation: &PgRelation, ev
         format!(renew_roster_versions!("{}"), lines)
     })
     .or_raise("renewing the sellers' roster version");
+}
+
+/// A statement on seller_countries may have narrowed the territories of the sellers it touched:
+/// under their lines' locks (taken in ascending order, as every path that moves open leads
+/// does), each open lead one of them holds from a country outside its territory now goes back
+/// to Pending, all in one statement.
+pub fn release_outside_territory(client: &mut SpiClient<'_>, relation: &PgRelation, event: Event) {
+    let sellers_and_lines = run_per_relation(client, relation, event, "territory sellers", &[], &[], || {
+        let touched = event.touched("seller_document_number");
+        format!(
+            "SELECT coalesce(array_agg(s.document_number), '{{}}'), coalesce(array_agg(DISTINCT s.business_line_id), '{{}}') \
+             FROM lead_management.sellers s WHERE s.document_number IN ({touched})"
+        )
+    })
+    .or_raise("reading the sellers whose territories changed")
+    .first();
+    let sellers: Vec<String> = sellers_and_lines.get(1).or_raise("reading the touched sellers").unwrap_or_default();
+    let lines: Vec<i32> = sellers_and_lines.get(2).or_raise("reading the touched sellers").unwrap_or_default();
+    if sellers.is_empty() {
+        return;
+    }
+    super::locks::lock_business_lines(client, &lines);
+    super::lifecycle::release_outside_territory(client, &sellers, &[]);
 }

@@ -16,10 +16,11 @@ macro_rules! load_recount {
     };
 }
 
-/// Every Pending lead with its business line and priority, read from assignments and leads.
+/// Every Pending lead with its business line, priority and country, read from assignments and
+/// leads.
 macro_rules! queue_recount {
     () => {
-        "SELECT a.lead_document_number, l.business_line_id, l.priority \
+        "SELECT a.lead_document_number, l.business_line_id, l.priority, l.country_id \
          FROM lead_management.assignments a JOIN lead_management.leads l ON l.document_number = a.lead_document_number \
          JOIN lead_management.assignment_statuses st USING (assignment_status_id) WHERE lower(btrim(st.name)) = 'pending'"
     };
@@ -56,13 +57,17 @@ macro_rules! check_invariants {
                    JOIN lead_management.leads l ON l.document_number = a.lead_document_number \
                    JOIN lead_management.sellers s ON s.document_number = a.seller_document_number \
                    WHERE l.business_line_id <> s.business_line_id \
+                 UNION ALL SELECT 'no open lead held by a seller outside its territory', count(*) FROM lead_management.assignments a \
+                   JOIN lead_management.assignment_statuses st USING (assignment_status_id) \
+                   JOIN lead_management.leads l ON l.document_number = a.lead_document_number \
+                   WHERE st.occupies_capacity AND ", outside_territory!(), " \
                  UNION ALL SELECT 'seller loads equal a recount', count(*) FROM lead_management.seller_loads m \
                    FULL JOIN recount r ON r.seller_document_number = m.seller_document_number \
                    WHERE coalesce(m.open_leads, 0) <> coalesce(r.open_leads, 0) \
                  UNION ALL SELECT 'the queue holds exactly the Pending leads', count(*) FROM lead_management.assignment_queue q \
                    FULL JOIN queued p ON p.lead_document_number = q.lead_document_number \
                    WHERE q.lead_document_number IS NULL OR p.lead_document_number IS NULL \
-                      OR (q.business_line_id, q.priority) IS DISTINCT FROM (p.business_line_id, p.priority) \
+                      OR (q.business_line_id, q.priority, q.country_id) IS DISTINCT FROM (p.business_line_id, p.priority, p.country_id) \
                  UNION ALL SELECT 'no queued lead is older than its line''s watermark', count(*) FROM lead_management.assignment_queue q \
                    JOIN ",
                 $watermarks,
@@ -100,6 +105,9 @@ static CREATE_MISSING_PENDING: Statement = Statement {
     arg_types: &[],
 };
 
+/// A load with triggers off may have given sellers leads outside their territories.
+static RELEASE_OUTSIDE_TERRITORIES: Statement = Statement { sql: release_outside_territory!("true"), arg_types: &[] };
+
 static REPAIR_LOADS: Statement = Statement {
     sql: concat!(
         "WITH recount AS (", load_recount!(), "), ",
@@ -118,12 +126,12 @@ static REPAIR_QUEUE: Statement = Statement {
         "WITH queued AS (", queue_recount!(), "), ",
         "stale AS (DELETE FROM lead_management.assignment_queue q \
            WHERE NOT EXISTS (SELECT FROM queued p WHERE p.lead_document_number = q.lead_document_number) RETURNING 1), \
-         placed AS (INSERT INTO lead_management.assignment_queue AS q (lead_document_number, business_line_id, priority) \
+         placed AS (INSERT INTO lead_management.assignment_queue AS q (lead_document_number, business_line_id, priority, country_id) \
            SELECT * FROM queued p WHERE NOT EXISTS (SELECT FROM lead_management.assignment_queue q \
              WHERE q.lead_document_number = p.lead_document_number \
-               AND (q.business_line_id, q.priority) = (p.business_line_id, p.priority)) \
+               AND (q.business_line_id, q.priority, q.country_id) = (p.business_line_id, p.priority, p.country_id)) \
            ON CONFLICT (lead_document_number) DO UPDATE SET business_line_id = excluded.business_line_id, priority = excluded.priority, \
-             enqueued_by = excluded.enqueued_by \
+             country_id = excluded.country_id, enqueued_by = excluded.enqueued_by \
            RETURNING 1), \
          unmarked AS (DELETE FROM lead_management.assignment_queue_watermarks w WHERE EXISTS (SELECT \
            FROM lead_management.assignment_queue q WHERE q.business_line_id = w.business_line_id AND q.enqueued_by < w.enqueued_since) \
@@ -150,17 +158,19 @@ static REPAIR_SCHEDULES: Statement = Statement {
 /// What [`repair`] changed.
 pub struct Repaired {
     pub pending_created: i64,
+    pub released_outside_territory: i64,
     pub loads_corrected: i64,
     pub queue_corrected: i64,
     pub schedules_corrected: i64,
 }
 
-/// Gives leads loaded with triggers off their Pending row (the triggers then queue them), and
-/// sets seller_loads, assignment_queue and seller_schedules to a recount; a watermark that a
+/// Gives leads loaded with triggers off their Pending row (the triggers then queue them), puts
+/// back to Pending the open leads their sellers' territories do not cover, and sets seller_loads, assignment_queue and seller_schedules to a recount; a watermark that a
 /// queued lead is older than is dropped (its line is read in queue order again), and every
 /// backend reads the sellers again.
 pub fn repair(client: &mut SpiClient<'_>) -> Repaired {
     let pending_created = CREATE_MISSING_PENDING.run(client, &[]).or_raise("creating missing Pending rows").len();
+    let released = RELEASE_OUTSIDE_TERRITORIES.run(client, &[]).or_raise("releasing leads outside territories").len();
     let loads_corrected = REPAIR_LOADS.run(client, &[]).or_raise("correcting seller loads").len();
     let mut corrected = |statement: &'static Statement, what: &str| {
         statement.write_returning(client, &[], what, |row| row.get::<i64>(1).unwrap_or(0)).first().copied().unwrap_or(0)
@@ -172,6 +182,7 @@ pub fn repair(client: &mut SpiClient<'_>) -> Repaired {
     let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     Repaired {
         pending_created: count(pending_created),
+        released_outside_territory: count(released),
         loads_corrected: count(loads_corrected),
         queue_corrected,
         schedules_corrected,

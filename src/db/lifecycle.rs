@@ -52,15 +52,15 @@ pub fn status_names(client: &mut SpiClient<'_>) -> String {
         .unwrap_or_default()
 }
 
-static LEAD_BUSINESS_LINE: Statement = Statement {
-    sql: "SELECT business_line_id FROM lead_management.leads WHERE document_number = $1",
+static LEAD_LINE_AND_COUNTRY: Statement = Statement {
+    sql: "SELECT business_line_id, country_id FROM lead_management.leads WHERE document_number = $1",
     arg_types: &[pg_sys::TEXTOID],
 };
 
-pub fn lead_business_line(client: &mut SpiClient<'_>, lead: &str) -> Option<i32> {
-    first_row(LEAD_BUSINESS_LINE.query(client, &[lead.into()]).or_raise("looking up the lead"))?
-        .get(1)
-        .or_raise("reading the lead")
+/// The lead's business line and country.
+pub fn lead_line_and_country(client: &mut SpiClient<'_>, lead: &str) -> Option<(i32, i32)> {
+    let row = first_row(LEAD_LINE_AND_COUNTRY.query(client, &[lead.into()]).or_raise("looking up the lead"))?;
+    Some((row.get(1).or_raise("reading the lead")?, row.get(2).or_raise("reading the lead")?))
 }
 
 static LEAD_HOLDER: Statement = Statement {
@@ -157,17 +157,41 @@ pub fn requeue_lead(client: &mut SpiClient<'_>, lead: &str, pending_id: i32, onl
 }
 
 static MOVE_IN_QUEUE: Statement = Statement {
-    sql: "UPDATE lead_management.assignment_queue SET business_line_id = $2, priority = $3, enqueued_by = pg_current_xact_id() \
-          WHERE lead_document_number = $1",
-    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID, pg_sys::INT2OID],
+    sql: "UPDATE lead_management.assignment_queue SET business_line_id = $2, priority = $3, country_id = $4, \
+          enqueued_by = pg_current_xact_id() WHERE lead_document_number = $1",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4OID, pg_sys::INT2OID, pg_sys::INT4OID],
 };
 
-/// A Pending lead's place in the queue follows its business line and priority. A moved lead
-/// counts as queued now, so a run that reads only what arrived since its line was emptied finds it.
-pub fn requeue_position(client: &mut SpiClient<'_>, lead: &str, business_line_id: i32, priority: i16) {
+/// Where a lead stands in the queue: its business line, priority and country.
+pub struct QueuePlace {
+    pub business_line_id: i32,
+    pub priority: i16,
+    pub country_id: i32,
+}
+
+/// A Pending lead's place in the queue follows its business line, priority and country. A moved
+/// lead counts as queued now, so a run that reads only what arrived since its line was emptied
+/// finds it.
+pub fn requeue_position(client: &mut SpiClient<'_>, lead: &str, place: &QueuePlace) {
     MOVE_IN_QUEUE
-        .run(client, &[lead.into(), business_line_id.into(), priority.into()])
+        .run(client, &[lead.into(), place.business_line_id.into(), place.priority.into(), place.country_id.into()])
         .or_raise("moving the lead in the queue");
+}
+
+/// Open leads held by one of the sellers `$1`, or being one of the leads `$2`, that their
+/// seller's territory does not cover go back to Pending.
+static RELEASE_OUTSIDE_TERRITORY: Statement = Statement {
+    sql: release_outside_territory!("a.seller_document_number = ANY($1) OR a.lead_document_number = ANY($2)"),
+    arg_types: &[pg_sys::TEXTARRAYOID, pg_sys::TEXTARRAYOID],
+};
+
+/// Puts back to Pending the open leads of `sellers`, and the `leads`, that their seller's
+/// territory does not cover; returns how many. The caller holds their lines' locks.
+pub fn release_outside_territory(client: &mut SpiClient<'_>, sellers: &[String], leads: &[&str]) -> usize {
+    RELEASE_OUTSIDE_TERRITORY
+        .run(client, &[sellers.to_vec().into(), leads.to_vec().into()])
+        .or_raise("releasing leads outside their seller's territory")
+        .len()
 }
 
 static SET_SELLER_ACTIVE: Statement = Statement {
@@ -208,4 +232,52 @@ pub fn status_in_use(client: &mut SpiClient<'_>, status_id: i32) -> bool {
         .get(1)
         .or_raise("checking the status")
         .unwrap_or(true)
+}
+
+/// The ISO codes of `$1` (trimmed, any case) that name no country, and the ids of those that do.
+static COUNTRIES_BY_CODE: Statement = Statement {
+    sql: "SELECT coalesce(array_agg(u.code ORDER BY u.i) FILTER (WHERE c.country_id IS NULL), '{}'), \
+                 coalesce(array_agg(DISTINCT c.country_id) FILTER (WHERE c.country_id IS NOT NULL), '{}') \
+          FROM unnest($1::text[]) WITH ORDINALITY AS u(code, i) \
+          LEFT JOIN lead_management.countries c ON c.code = upper(btrim(u.code))",
+    arg_types: &[pg_sys::TEXTARRAYOID],
+};
+
+/// (unknown codes, ids of the known ones).
+pub fn countries_by_code(client: &mut SpiClient<'_>, codes: &[String]) -> (Vec<String>, Vec<i32>) {
+    let row = COUNTRIES_BY_CODE.run(client, &[codes.to_vec().into()]).or_raise("looking up the countries").first();
+    (
+        row.get(1).or_raise("reading the countries").unwrap_or_default(),
+        row.get(2).or_raise("reading the countries").unwrap_or_default(),
+    )
+}
+
+static COUNTRY_CODES: Statement =
+    Statement { sql: "SELECT string_agg(code, ', ' ORDER BY code) FROM lead_management.countries", arg_types: &[] };
+
+pub fn country_codes(client: &mut SpiClient<'_>) -> String {
+    first_row(COUNTRY_CODES.run(client, &[]).or_raise("listing countries"))
+        .and_then(|row| row.get(1).or_raise("listing countries"))
+        .unwrap_or_default()
+}
+
+/// Makes the seller's seller_countries rows exactly `$2` (ids), touching only the rows that
+/// change; returns the territory's codes, sorted.
+static SET_SELLER_COUNTRIES: Statement = Statement {
+    sql: "WITH gone AS (DELETE FROM lead_management.seller_countries \
+                        WHERE seller_document_number = $1 AND country_id <> ALL($2) RETURNING 1), \
+               added AS (INSERT INTO lead_management.seller_countries (seller_document_number, country_id) \
+                         SELECT $1, id FROM unnest($2::int[]) AS id ORDER BY id ON CONFLICT DO NOTHING RETURNING 1) \
+          SELECT coalesce(array_agg(code ORDER BY code), '{}') FROM lead_management.countries WHERE country_id = ANY($2)",
+    arg_types: &[pg_sys::TEXTOID, pg_sys::INT4ARRAYOID],
+};
+
+pub fn set_seller_countries(client: &mut SpiClient<'_>, seller: &str, country_ids: Vec<i32>) -> Vec<String> {
+    SET_SELLER_COUNTRIES
+        .run(client, &[seller.into(), country_ids.into()])
+        .or_raise("setting the seller's countries")
+        .first()
+        .get(1)
+        .or_raise("reading the seller's countries")
+        .unwrap_or_default()
 }

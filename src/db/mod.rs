@@ -31,6 +31,35 @@ macro_rules! renew_roster_versions {
     };
 }
 
+/// Whether assignment `a`'s seller has a territory (seller_countries rows) that does not include
+/// the country of lead `l`.
+macro_rules! outside_territory {
+    () => {
+        "EXISTS (SELECT FROM lead_management.seller_countries t WHERE t.seller_document_number = a.seller_document_number) \
+         AND NOT EXISTS (SELECT FROM lead_management.seller_countries t \
+                         WHERE t.seller_document_number = a.seller_document_number AND t.country_id = l.country_id)"
+    };
+}
+
+/// Puts back to Pending every open assignment `a` (in a status that occupies capacity) that
+/// `$which` picks and whose seller's territory does not cover its lead `l`'s country.
+macro_rules! release_outside_territory {
+    ($which:expr) => {
+        concat!(
+            "UPDATE lead_management.assignments a \
+             SET assignment_status_id = (SELECT assignment_status_id FROM lead_management.assignment_statuses \
+                                         WHERE lower(btrim(name)) = 'pending'), \
+                 seller_document_number = NULL, assigned_at = NULL, updated_at = now() \
+             FROM lead_management.leads l \
+             WHERE l.document_number = a.lead_document_number AND (",
+            $which,
+            ") AND a.assignment_status_id IN (SELECT assignment_status_id FROM lead_management.assignment_statuses \
+                                              WHERE occupies_capacity) AND ",
+            outside_territory!()
+        )
+    };
+}
+
 /// assignment_queue_watermarks as this kind of server can read it: the table on a primary; on a
 /// hot standby an empty stand-in with its columns, since an unlogged table is not replicated and
 /// PostgreSQL refuses even to plan a statement that names one during recovery. (A standby that

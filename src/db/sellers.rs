@@ -18,15 +18,17 @@ use pgrx::spi::SpiClient;
 use super::Statement;
 use crate::errors::OrRaise;
 
-/// The sellers' own columns and working hours (from seller_schedules, one row per seller with
+/// The sellers' own columns, territories (their countries, sorted) and working hours (from seller_schedules, one row per seller with
 /// each window packed in one bigint, see `packed_windows!`); the time zone only for a seller with
 /// hours (its clock is computed per zone, not per seller, see [`local_clocks`]). Loads and
 /// daily counts are read per run, apart.
 static ROSTER: Statement = Statement {
     sql: "SELECT s.document_number, s.business_line_id, s.is_active, s.max_leads_count, s.away_until, \
-                 CASE WHEN w.windows IS NULL THEN NULL ELSE s.time_zone END, s.daily_cap, s.weight, w.windows \
+                 CASE WHEN w.windows IS NULL THEN NULL ELSE s.time_zone END, s.daily_cap, s.weight, w.windows, t.countries \
           FROM lead_management.sellers s \
-          LEFT JOIN lead_management.seller_schedules w ON w.seller_document_number = s.document_number",
+          LEFT JOIN lead_management.seller_schedules w ON w.seller_document_number = s.document_number \
+          LEFT JOIN (SELECT seller_document_number, array_agg(country_id ORDER BY country_id) AS countries \
+                     FROM lead_management.seller_countries GROUP BY 1) t ON t.seller_document_number = s.document_number",
     arg_types: &[],
 };
 
@@ -82,6 +84,8 @@ pub struct RosterSeller {
     daily_cap: Option<i64>,
     weight: i64,
     hours: Vec<WorkingHours>,
+    /// Sorted; empty: covers every country.
+    pub countries: Vec<i32>,
 }
 
 /// Every seller in document_number order, as of `version`.
@@ -148,6 +152,7 @@ fn roster(client: &mut SpiClient<'_>) -> Rc<Roster> {
                     ends_at: (window & 0x1_ffff) as u32,
                 })
                 .collect(),
+            countries: row.get(10).unwrap_or_default(),
         }
     });
     // Sorted here: byte order, as COLLATE "C" sorts them, without a sort node in the read.
@@ -182,6 +187,7 @@ impl SellerRow {
             daily_cap: seller.daily_cap,
             assigned_last_day: self.assigned_last_day,
             weight: seller.weight,
+            countries: &seller.countries,
         }
     }
 

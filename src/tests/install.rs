@@ -16,7 +16,7 @@ mod tests {
             tables.as_deref(),
             Some(
                 "assignment_exclusions,assignment_queue,assignment_queue_watermarks,assignment_records,assignment_runs,assignment_statuses,assignments,\
-                 audit_logs,audit_logs_default,business_lines,countries,document_types,leads,round_robin_cursors,\
+                 audit_logs,audit_logs_default,business_lines,countries,document_types,leads,round_robin_cursors,seller_countries,\
                  seller_hourly_assignments,seller_hours,seller_loads,seller_roster_versions,seller_schedules,sellers"
             )
         );

@@ -10,6 +10,7 @@ mod schedule;
 mod settings;
 mod simulate;
 mod state;
+mod territories;
 
 use pgrx::prelude::*;
 
@@ -70,4 +71,33 @@ pub fn open_leads(seller: &str) -> i64 {
     )
     .expect("count open leads")
     .unwrap_or(0)
+}
+
+/// Runs `sql`; a failure fails the test with the statement.
+pub fn run(sql: &str) {
+    Spi::run(sql).unwrap_or_else(|error| panic!("{sql}: {error}"));
+}
+
+/// The single text value `sql` returns.
+pub fn text(sql: &str) -> Option<String> {
+    Spi::get_one::<String>(sql).unwrap_or_else(|error| panic!("{sql}: {error}"))
+}
+
+/// Leads per seller, as "seller:count,..." in document order.
+pub fn spread() -> String {
+    text(
+        "SELECT string_agg(seller_document_number || ':' || n, ',' ORDER BY seller_document_number)
+         FROM (SELECT seller_document_number, count(*) AS n FROM lead_management.assignments
+               WHERE seller_document_number IS NOT NULL GROUP BY 1) t",
+    )
+    .unwrap_or_default()
+}
+
+/// explain_lead() as "seller=reason,..." in the order it returns.
+pub fn explain(lead: &str) -> String {
+    text(&format!(
+        "SELECT string_agg(coalesce(seller, '-') || '=' || reason || CASE WHEN eligible THEN '!' ELSE '' END, ',' ORDER BY n)
+         FROM explain_lead('{lead}') WITH ORDINALITY AS e(seller, eligible, reason, n)"
+    ))
+    .unwrap_or_default()
 }

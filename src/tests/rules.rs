@@ -5,34 +5,7 @@
 mod tests {
     use pgrx::prelude::*;
 
-    use crate::tests::{assert_fails, count, insert_leads, insert_seed_sellers};
-
-    fn run(sql: &str) {
-        Spi::run(sql).unwrap_or_else(|error| panic!("{sql}: {error}"));
-    }
-
-    fn text(sql: &str) -> Option<String> {
-        Spi::get_one::<String>(sql).unwrap_or_else(|error| panic!("{sql}: {error}"))
-    }
-
-    /// Leads per seller, as "seller:count,..." in document order.
-    fn spread() -> String {
-        text(
-            "SELECT string_agg(seller_document_number || ':' || n, ',' ORDER BY seller_document_number)
-             FROM (SELECT seller_document_number, count(*) AS n FROM lead_management.assignments
-                   WHERE seller_document_number IS NOT NULL GROUP BY 1) t",
-        )
-        .unwrap_or_default()
-    }
-
-    /// explain_lead() as "seller=reason,..." in the order it returns.
-    fn explain(lead: &str) -> String {
-        text(&format!(
-            "SELECT string_agg(coalesce(seller, '-') || '=' || reason || CASE WHEN eligible THEN '!' ELSE '' END, ',' ORDER BY n)
-             FROM explain_lead('{lead}') WITH ORDINALITY AS e(seller, eligible, reason, n)"
-        ))
-        .unwrap_or_default()
-    }
+    use crate::tests::{assert_fails, count, explain, insert_leads, insert_seed_sellers, run, spread, text};
 
     #[pg_test]
     fn rules_away_seller_keeps_leads_but_gets_no_new_ones() {

@@ -82,12 +82,20 @@ pub mod lead_management {
         per_statement(trigger, changes::track_seller_schedule, changes::clear_schedules)
     }
 
-    /// AFTER INSERT, UPDATE, DELETE and TRUNCATE FOR EACH STATEMENT on sellers and seller_hours:
-    /// the lines whose sellers changed get a new roster version, so that every backend reads them
-    /// again (see `db::sellers`); TRUNCATE renews every line's.
+    /// AFTER INSERT, UPDATE, DELETE and TRUNCATE FOR EACH STATEMENT on sellers, seller_hours and
+    /// seller_countries: the lines whose sellers changed get a new roster version, so that every
+    /// backend reads them again (see `db::sellers`); TRUNCATE renews every line's.
     #[pg_trigger]
     fn track_seller_roster<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
         per_statement(trigger, changes::track_seller_roster, db::sellers::renew_every_roster_version)
+    }
+
+    /// AFTER INSERT, UPDATE and DELETE FOR EACH STATEMENT on seller_countries: open leads that
+    /// a touched seller's territory no longer covers go back to Pending (see
+    /// `db::changes::release_outside_territory`). TRUNCATE only widens territories.
+    #[pg_trigger]
+    fn release_outside_territory<'a>(trigger: &'a PgTrigger<'a>) -> TriggerResult<'a> {
+        per_statement(trigger, changes::release_outside_territory, |_| {})
     }
 
     /// AFTER INSERT FOR EACH STATEMENT on leads: a lead never exists without its (Pending)

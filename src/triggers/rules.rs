@@ -29,21 +29,29 @@ fn flag(row: &Row<'_>, name: &str) -> bool {
     row.get_by_name::<bool>(name).or_raise(WHAT).unwrap_or_default()
 }
 
-/// A lead moved to another business line leaves its seller (who works the old one); a Pending
-/// lead whose business line or priority changed takes its new place in the queue.
+/// A lead moved to another business line leaves its seller (who works the old one), and one
+/// moved to a country its seller does not cover leaves that seller; a Pending lead whose business
+/// line, priority or country changed takes its new place in the queue.
 pub fn lead_updated(old: &Row<'_>, new: &Row<'_>) {
-    let (old_line, new_line) = (int(old, "business_line_id"), int(new, "business_line_id"));
-    let priority = small_int(new, "priority");
-    if old_line == new_line && small_int(old, "priority") == priority {
+    let old_line = int(old, "business_line_id");
+    let place = lifecycle::QueuePlace {
+        business_line_id: int(new, "business_line_id"),
+        priority: small_int(new, "priority"),
+        country_id: int(new, "country_id"),
+    };
+    let country_changed = int(old, "country_id") != place.country_id;
+    if old_line == place.business_line_id && small_int(old, "priority") == place.priority && !country_changed {
         return;
     }
     let lead = text(new, "document_number");
     Spi::connect_mut(|client| {
-        locks::lock_business_lines(client, &[old_line, new_line]);
-        lifecycle::requeue_position(client, &lead, new_line, priority);
-        if old_line != new_line {
+        locks::lock_business_lines(client, &[old_line, place.business_line_id]);
+        lifecycle::requeue_position(client, &lead, &place);
+        if old_line != place.business_line_id {
             let statuses = assignments::statuses(client);
             lifecycle::requeue_lead(client, &lead, statuses.pending, Some(&statuses.open));
+        } else if country_changed {
+            lifecycle::release_outside_territory(client, &[], &[&lead]);
         }
     });
 }

@@ -36,7 +36,7 @@ struct MostFree<'a>(BinaryHeap<Key<'a>>);
 
 impl LineQueue for MostFree<'_> {
     fn take(&mut self, lead: &PendingLead, sellers: &[SellerState], left: &mut [i64]) -> Option<usize> {
-        let (free, doc, index) = pop_allowed(&mut self.0, |k| k.2 .0, |s| lead.allows(sellers[s].document_number))?;
+        let (free, doc, index) = pop_allowed(&mut self.0, |k| k.2 .0, |s| lead.allows(&sellers[s]))?;
         let s = index.0;
         left[s] -= 1;
         if left[s] > 0 {

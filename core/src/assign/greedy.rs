@@ -35,7 +35,7 @@ impl LineQueue for FirstFit {
         let s = self.sellers[self.next..]
             .iter()
             .copied()
-            .find(|&s| left[s] > 0 && lead.allows(sellers[s].document_number))?;
+            .find(|&s| left[s] > 0 && lead.allows(&sellers[s]))?;
         left[s] -= 1;
         Some(s)
     }

@@ -73,7 +73,7 @@ struct LeastLoaded<'a>(BinaryHeap<Reverse<Key<'a>>>);
 impl LineQueue for LeastLoaded<'_> {
     fn take(&mut self, lead: &PendingLead, sellers: &[SellerState], left: &mut [i64]) -> Option<usize> {
         let Reverse(mut key) =
-            pop_allowed(&mut self.0, |k| k.0.index, |s| lead.allows(sellers[s].document_number))?;
+            pop_allowed(&mut self.0, |k| k.0.index, |s| lead.allows(&sellers[s]))?;
         let s = key.index;
         left[s] -= 1;
         if left[s] > 0 {
@@ -117,15 +117,16 @@ mod tests {
     proptest! {
         #![proptest_config(config())]
 
-        /// (5) Proportional from empty sellers: after any number of leads, two
+        /// (5) Proportional from empty sellers competing for every lead (no
+        /// territories, no exclusions): after any number of leads, two
         /// sellers a, b of a line that both still have room satisfy
         /// |open_a/cap_a - open_b/cap_b| <= 1/min(cap_a, cap_b).
         #[test]
         fn assign_prop_proportional_keeps_ratios_close(
             (sv, specs, _cv) in rule_scenario(),
         ) {
-            let sv: Vec<S> = sv.into_iter().map(|x| S { open: 0, ..x }).collect();
-            let specs: Vec<(i32, Vec<String>)> = specs.into_iter().map(|(line, _)| (line, Vec::new())).collect();
+            let sv: Vec<S> = sv.into_iter().map(|x| S { open: 0, countries: Vec::new(), ..x }).collect();
+            let specs: Vec<LeadSpec> = specs.into_iter().map(|(line, country, _)| (line, country, Vec::new())).collect();
             with_scenario(&(sv, specs, Vec::new()), |leads, sellers, _| {
                 let p = plan(leads, sellers, NOW, Strategy::Proportional, &[]);
                 let mut left = start_room(sellers);

@@ -70,7 +70,7 @@ impl LineQueue for Swrr {
         let mut total = 0;
         let mut best: Option<usize> = None;
         for (k, &s) in self.order.iter().enumerate() {
-            if !lead.allows(sellers[s].document_number) {
+            if !lead.allows(&sellers[s]) {
                 continue;
             }
             let weight = sellers[s].effective_weight();

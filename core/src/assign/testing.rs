@@ -35,6 +35,8 @@ pub(super) struct S {
     pub(super) cap: Option<i64>,
     pub(super) last_day: i64,
     pub(super) weight: i64,
+    /// Empty: every country.
+    pub(super) countries: Vec<i32>,
 }
 
 /// A seller with no rule configured.
@@ -51,6 +53,7 @@ pub(super) fn s(doc: &str, line: i32, active: bool, max: i64, open: i64) -> S {
         cap: None,
         last_day: 0,
         weight: 1,
+        countries: Vec::new(),
     }
 }
 
@@ -73,9 +76,13 @@ pub(super) fn sellers_of(v: &[S]) -> Vec<SellerState<'_>> {
             daily_cap: x.cap,
             assigned_last_day: x.last_day,
             weight: x.weight,
+            countries: &x.countries,
         })
         .collect()
 }
+
+/// The country of the leads that do not say otherwise.
+pub(super) const HOME: i32 = 1;
 
 /// Lead document numbers, sorted, one per business line entry.
 pub(super) fn lead_docs(n: usize) -> Vec<String> {
@@ -85,25 +92,29 @@ pub(super) fn lead_docs(n: usize) -> Vec<String> {
 pub(super) fn leads_of<'a>(docs: &'a [String], lines: &[i32]) -> Vec<PendingLead<'a>> {
     docs.iter()
         .zip(lines)
-        .map(|(d, &l)| PendingLead { document_number: d, business_line_id: l, excluded_sellers: &[] })
+        .map(|(d, &l)| PendingLead { document_number: d, business_line_id: l, country_id: HOME, excluded_sellers: &[] })
         .collect()
 }
 
+/// A lead of a test: (business line, country, excluded sellers).
+pub(super) type LeadSpec = (i32, i32, Vec<String>);
+
 /// Borrowed exclusion lists, one per lead.
-pub(super) fn excluded_refs(v: &[(i32, Vec<String>)]) -> Vec<Vec<&str>> {
-    v.iter().map(|(_, ex)| ex.iter().map(String::as_str).collect()).collect()
+pub(super) fn excluded_refs(v: &[LeadSpec]) -> Vec<Vec<&str>> {
+    v.iter().map(|(_, _, ex)| ex.iter().map(String::as_str).collect()).collect()
 }
 
-/// Leads with a business line and exclusions each.
-pub(super) fn leads_with<'a>(
-    docs: &'a [String],
-    specs: &[(i32, Vec<String>)],
-    ex: &'a [Vec<&'a str>],
-) -> Vec<PendingLead<'a>> {
+/// Leads with a business line, a country and exclusions each.
+pub(super) fn leads_with<'a>(docs: &'a [String], specs: &[LeadSpec], ex: &'a [Vec<&'a str>]) -> Vec<PendingLead<'a>> {
     docs.iter()
         .zip(specs)
         .zip(ex)
-        .map(|((d, (line, _)), ex)| PendingLead { document_number: d, business_line_id: *line, excluded_sellers: ex })
+        .map(|((d, (line, country, _)), ex)| PendingLead {
+            document_number: d,
+            business_line_id: *line,
+            country_id: *country,
+            excluded_sellers: ex,
+        })
         .collect()
 }
 
@@ -164,6 +175,7 @@ pub(super) fn naive(
             let seller = &sellers[si];
             if seller.business_line_id != l.business_line_id
                 || left[si] <= 0
+                || !seller.covers(l.country_id)
                 || l.excluded_sellers.contains(&seller.document_number)
             {
                 continue;
@@ -211,7 +223,7 @@ pub(super) fn naive_for(st: Strategy, leads: &[PendingLead], sellers: &[SellerSt
 }
 
 /// O(N·M): per line, scan cyclically from just after the previous pick
-/// (round robin with all weights 1 and no exclusions).
+/// (round robin with all weights 1, no exclusions and no territories).
 pub(super) fn naive_round_robin(
     leads: &[PendingLead],
     sellers: &[SellerState],
@@ -248,7 +260,7 @@ pub(super) fn naive_round_robin(
 }
 
 /// The rules every plan obeys, replayed lead by lead: (1) never an ineligible
-/// pair (line, availability, room left, exclusion); (2) work conserving: a
+/// pair (line, availability, room left, territory, exclusion); (2) work conserving: a
 /// lead stays pending only if, at its turn, no seller of its line with room
 /// left is allowed to take it; (3) no seller gets more than room(now).
 pub(super) fn check_rules(leads: &[PendingLead], sellers: &[SellerState], p: &Plan) -> Result<(), TestCaseError> {
@@ -258,11 +270,18 @@ pub(super) fn check_rules(leads: &[PendingLead], sellers: &[SellerState], p: &Pl
     let assigned = by_lead(p, leads.len());
     for (l, lead) in leads.iter().enumerate() {
         let excluded = |si: usize| lead.excluded_sellers.contains(&sellers[si].document_number);
-        let allowed = |si: usize| sellers[si].business_line_id == lead.business_line_id && !excluded(si);
+        let allowed = |si: usize| {
+            sellers[si].business_line_id == lead.business_line_id
+                && sellers[si].covers(lead.country_id)
+                && !excluded(si)
+        };
         match assigned[l] {
             Some(si) => {
-                prop_assert!(allowed(si), "lead {} to seller {} of another line or excluded", l, si);
-                prop_assert_eq!(reason_for_lead(&sellers[si], NOW, None, excluded(si)), Reason::Eligible);
+                prop_assert!(allowed(si), "lead {} to seller {} of another line or country, or excluded", l, si);
+                prop_assert_eq!(
+                    reason_for_lead(&sellers[si], NOW, lead.country_id, None, excluded(si)),
+                    Reason::Eligible
+                );
                 prop_assert!(left[si] > 0, "seller {} over its room", si);
                 left[si] -= 1;
             }
@@ -327,7 +346,7 @@ pub(super) fn scenario() -> impl Gen<Value = Scenario> {
 
 /// A seller with random rules: away around now (including exactly now),
 /// working hours with the local time on their edges, daily caps, weights
-/// (some out of range).
+/// (some out of range), territories (one to three of countries 1-3, or none).
 pub(super) fn rule_seller() -> impl Gen<Value = S> {
     const EDGES: [u32; 6] = [0, 3599, 3600, 7200, 86_399, 86_400];
     let base = (0u8..12, 1i32..=3, prop::bool::weighted(0.9), -1i64..8, 0i64..6);
@@ -339,30 +358,33 @@ pub(super) fn rule_seller() -> impl Gen<Value = S> {
     let hours = prop_oneof![2 => Just(Vec::new()), 1 => prop::collection::vec(window, 1..4)];
     let cap = prop_oneof![2 => Just(None), 1 => (0i64..6).prop_map(Some)];
     let weight = prop_oneof![4 => 1i64..=5, 1 => -2i64..=120];
-    (base, away, clock, hours, cap, 0i64..5, weight).prop_map(
-        |((d, line, active, max, open), away_until, clock, hours, cap, last_day, weight)| S {
+    let countries = prop_oneof![2 => Just(Vec::new()), 1 => prop::collection::vec(1i32..=3, 1..4)];
+    (base, away, clock, hours, cap, 0i64..5, weight, countries).prop_map(
+        |((d, line, active, max, open), away_until, clock, hours, cap, last_day, weight, countries)| S {
             away_until,
             hours,
             clock,
             cap,
             last_day,
             weight,
+            countries,
             ..s(&format!("S{d:02}"), line, active, max, open)
         },
     )
 }
 
-/// Leads as (line, excluded sellers): most exclude nobody.
-pub(super) fn rule_leads() -> impl Gen<Value = Vec<(i32, Vec<String>)>> {
+/// Leads as (line, country, excluded sellers): most exclude nobody; country 4
+/// only sellers without a territory cover.
+pub(super) fn rule_leads() -> impl Gen<Value = Vec<LeadSpec>> {
     let excluded = prop_oneof![
         3 => Just(Vec::new()),
         1 => prop::collection::vec((0u8..12).prop_map(|d| format!("S{d:02}")), 1..4),
     ];
-    prop::collection::vec((1i32..=4, excluded), 0..40)
+    prop::collection::vec((1i32..=4, 1i32..=4, excluded), 0..40)
 }
 
-/// (sellers with rules, leads with exclusions, cursors).
-pub(super) type RuleScenario = (Vec<S>, Vec<(i32, Vec<String>)>, Vec<(i32, String)>);
+/// (sellers with rules, leads with countries and exclusions, cursors).
+pub(super) type RuleScenario = (Vec<S>, Vec<LeadSpec>, Vec<(i32, String)>);
 
 pub(super) fn rule_scenario() -> impl Gen<Value = RuleScenario> {
     (prop::collection::vec(rule_seller(), 0..12).prop_map(sorted), rule_leads(), any_cursors())
