@@ -13,7 +13,7 @@ help:
 	@echo "make stop / make reset   stop the local cluster / delete it"
 	@echo "make ha         etcd + three Patroni-managed servers with synchronous replication (prints how to connect)"
 	@echo "make ha-stop    stop that cluster (its data stays; scripts/ha reset deletes it)"
-	@echo "make test-ha    the HA tier: leader killed, switchover, nothing acknowledged lost (~3 min)"
+	@echo "make test-ha    the HA tier: leader killed, switchover, partitioned; nothing acknowledged lost (~3 min)"
 
 setup:
 	scripts/setup
