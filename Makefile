@@ -21,7 +21,7 @@ help:
 	@echo "make clean      delete what builds and tests generated (target/, their clusters under /tmp)"
 	@echo "make ha         etcd + three Patroni-managed servers with synchronous replication (prints how to connect)"
 	@echo "make ha-stop    stop that cluster (its data stays; scripts/ha reset deletes it)"
-	@echo "make test-ha    the HA tier: leader killed, switchover, nothing acknowledged lost (~3 min)"
+	@echo "make test-ha    the HA tier: leader killed, switchover, partitioned; nothing acknowledged lost (~3 min)"
 
 setup:
 	scripts/setup

@@ -1,9 +1,12 @@
 //! The HA tier (`make test-ha`): the Patroni cluster of scripts/ha under load through the
 //! multi-host connection string, and faults in turn: (a) the leader node killed hard (SIGKILL of
-//! its Patroni, its postmaster and its backends), (b) a planned switchover. After each: every
-//! commit acknowledged to a client is on the new leader, with its audit and history rows; the
-//! invariants hold; no lead is assigned twice; the simulation job fires on the new leader within
-//! two intervals; the old leader rejoins as a replica and catches up. Then the cost of
+//! its Patroni, its postmaster and its backends), (b) a planned switchover, (c) the leader
+//! partitioned from etcd, the replicas and the clients (iptables drops every packet from or to its
+//! loopback address) until it has demoted itself, then healed. After each: every commit
+//! acknowledged to a client is on the new leader, with its audit and history rows (so the old
+//! leader acknowledged nothing the cluster lost); the invariants hold; no lead is assigned twice;
+//! the simulation job fires on the new leader within two intervals; the old leader rejoins as a
+//! replica (pg_rewind where it diverged) and catches up. Then the cost of
 //! synchronous replication for simulate_cycle(5). Ignored by `cargo test`: scripts/test-ha starts
 //! the cluster and runs these one at a time.
 
@@ -41,15 +44,26 @@ impl Cluster {
         self.pg_port + node as u16 - 1
     }
 
-    /// The writers' connection string: every node, the one that accepts writes.
-    fn writer_dsn(&self) -> String {
+    /// Each node's own loopback address, as scripts/ha gives it.
+    fn address(node: usize) -> String {
+        format!("127.0.0.1{node}")
+    }
+
+    /// A connection string to `hosts`: a client whose server stops answering (partitioned) gives
+    /// up within seconds, so a commit whose acknowledgement never came counts as not acknowledged.
+    fn dsn(&self, hosts: &[usize], attributes: &str) -> String {
+        let list = |item: &dyn Fn(usize) -> String| hosts.iter().map(|&n| item(n)).collect::<Vec<_>>().join(",");
         format!(
-            "host=127.0.0.1,127.0.0.1,127.0.0.1 port={},{},{} user=postgres dbname={} target_session_attrs=read-write connect_timeout=2 application_name=lead_ha",
-            self.port(1),
-            self.port(2),
-            self.port(3),
+            "host={} port={} user=postgres dbname={} connect_timeout=2 tcp_user_timeout=3 keepalives_idle=1 keepalives_interval=1 keepalives_retries=2 {attributes}",
+            list(&Cluster::address),
+            list(&|n| self.port(n).to_string()),
             self.database
         )
+    }
+
+    /// The writers' connection string: every node, the one that accepts writes.
+    fn writer_dsn(&self) -> String {
+        self.dsn(&[1, 2, 3], "target_session_attrs=read-write application_name=lead_ha")
     }
 
     fn leader_client(&self) -> Client {
@@ -57,27 +71,22 @@ impl Cluster {
     }
 
     fn node_client(&self, node: usize) -> Result<Client, postgres::Error> {
-        Client::connect(
-            &format!(
-                "host=127.0.0.1 port={} user=postgres dbname={} connect_timeout=2",
-                self.port(node),
-                self.database
-            ),
-            NoTls,
-        )
+        Client::connect(&self.dsn(&[node], ""), NoTls)
     }
 
     /// Patroni's REST API on the first node that answers (any member serves the whole cluster).
     fn rest(&self, method: &str, path: &str, body: Option<&str>) -> String {
-        for node in 0..3 {
+        for node in 1..=3 {
             let mut curl = Command::new("curl");
             curl.args([
                 "-s",
+                "--connect-timeout",
+                "1",
                 "--max-time",
                 "5",
                 "-X",
                 method,
-                &format!("http://127.0.0.1:{}{path}", self.rest_port + node),
+                &format!("http://{}:{}{path}", Cluster::address(node), self.rest_port + node as u16 - 1),
             ]);
             if let Some(body) = body {
                 curl.args(["-H", "Content-Type: application/json", "-d", body]);
@@ -133,6 +142,15 @@ impl Cluster {
 
     fn start_node(&self, node: usize) {
         script_output(Command::new("scripts/ha").args(["node", &node.to_string()]));
+    }
+
+    /// Partitions the node (`cut`) or heals it (`heal`); scripts/ha stop heals every node.
+    fn partition(&self, action: &str, node: usize) {
+        script_output(Command::new("scripts/ha").args([action, &node.to_string()]));
+    }
+
+    fn heal(&self, node: usize) {
+        self.partition("heal", node);
     }
 
     /// Waits until `node` is a running replica that has replayed what the leader had written;
@@ -269,9 +287,13 @@ fn epoch_seconds(at: SystemTime) -> f64 {
     at.duration_since(UNIX_EPOCH).expect("after 1970").as_secs_f64()
 }
 
-/// Runs the load, lets `fault` strike the leader (given its node; returns the node to start
-/// again, if any) and checks everything the module comment promises.
-fn survive(cluster: &Arc<Cluster>, name: &str, fault: impl FnOnce(&Cluster, usize) -> Option<usize>) {
+/// How a struck node is brought back after the checks (none: it rejoins by itself), and what the
+/// outcome line times its rejoin from.
+type Recovery = Option<(fn(&Cluster, usize), &'static str)>;
+
+/// Runs the load, lets `fault` strike the leader (given its node) and checks everything the
+/// module comment promises.
+fn survive(cluster: &Arc<Cluster>, name: &str, fault: impl FnOnce(&Cluster, usize) -> Recovery) {
     let old_leader = cluster.leader().expect("a leader before the fault");
     let old_port = cluster.port(old_leader);
     let stop = Arc::new(AtomicBool::new(false));
@@ -288,7 +310,7 @@ fn survive(cluster: &Arc<Cluster>, name: &str, fault: impl FnOnce(&Cluster, usiz
     progress("ha", &format!("{name}: node{old_leader} leads; striking it"));
     let struck_at = Instant::now();
     let struck_wall = SystemTime::now();
-    let restart = fault(cluster, old_leader);
+    let recovery = fault(cluster, old_leader);
 
     let failover = wait_for(
         &format!("{name}: a write acknowledged by a new leader"),
@@ -310,6 +332,8 @@ fn survive(cluster: &Arc<Cluster>, name: &str, fault: impl FnOnce(&Cluster, usiz
         client.join().expect("a load client panicked");
     }
     let acknowledged = Arc::try_unwrap(acknowledged).ok().expect("clients joined").into_inner().expect("acknowledged");
+    let acknowledged_by_old_leader =
+        acknowledged.times.iter().filter(|(at, port)| *at > struck_at && *port == old_port).count();
     let new_leader = cluster.leader().expect("a leader after the fault");
     assert_ne!(new_leader, old_leader, "{name}: the leader must have changed");
     let mut leader = cluster.leader_client();
@@ -366,11 +390,11 @@ fn survive(cluster: &Arc<Cluster>, name: &str, fault: impl FnOnce(&Cluster, usiz
     );
     assert_eq!(assigned_twice, 0, "{name}: a lead was assigned twice");
 
-    // A killed node rejoins once started again (timed from then), a demoted one by itself (timed
-    // from the switchover).
-    let rejoin_from = match restart {
-        Some(node) => {
-            cluster.start_node(node);
+    // A killed node rejoins once started again, a partitioned one once healed (timed from then),
+    // a demoted one by itself (timed from the switchover).
+    let rejoin_from = match recovery {
+        Some((recover, _)) => {
+            recover(cluster, old_leader);
             Instant::now()
         }
         None => struck_at,
@@ -394,20 +418,20 @@ fn survive(cluster: &Arc<Cluster>, name: &str, fault: impl FnOnce(&Cluster, usiz
     assert!(first_run_after - struck <= 120.0, "{name}: the job must fire within two intervals of the fault");
 
     eprintln!(
-        "[ha] {name}: acknowledged writes {} (leads {}, simulate_cycle runs {}, moves to Won {}), lost {}, failover {:.1} s (fault to first acknowledged write on node{new_leader}), simulation gap {:.0} s, node{old_leader} back as a caught-up replica within {:.1} s of {}",
-        total, leads.len(), run_ids.len(), acknowledged.won.len(), lost,
+        "[ha] {name}: acknowledged writes {} (leads {}, simulate_cycle runs {}, moves to Won {}; by node{old_leader} after the fault {}), lost {}, failover {:.1} s (fault to first acknowledged write on node{new_leader}), simulation gap {:.0} s, node{old_leader} back as a caught-up replica within {:.1} s of {}",
+        total, leads.len(), run_ids.len(), acknowledged.won.len(), acknowledged_by_old_leader, lost,
         failover.as_secs_f64(), simulation_gap.as_secs_f64(), rejoined_in.as_secs_f64(),
-        if restart.is_some() { "being started again" } else { "the switchover" }
+        recovery.map_or("the switchover", |(_, named)| named)
     );
 }
 
 #[test]
 #[ignore = "needs the Patroni cluster of scripts/ha: run make test-ha"]
-fn acknowledged_writes_survive_a_killed_leader_and_a_switchover() {
+fn acknowledged_writes_survive_a_killed_leader_a_switchover_and_a_partition() {
     let cluster = Arc::new(Cluster::from_env());
     survive(&cluster, "leader killed (SIGKILL of Patroni, postmaster and backends)", |cluster, leader| {
         cluster.kill_node(leader);
-        Some(leader)
+        Some((Cluster::start_node, "being started again"))
     });
     survive(&cluster, "planned switchover", |cluster, leader| {
         let candidate = cluster
@@ -424,6 +448,14 @@ fn acknowledged_writes_survive_a_killed_leader_and_a_switchover() {
         assert!(answer.contains("witched over"), "the switchover: {answer}");
         None
     });
+    survive(
+        &cluster,
+        "leader partitioned (iptables drops every packet from or to its loopback address)",
+        |cluster, leader| {
+            cluster.partition("cut", leader);
+            Some((Cluster::heal, "the partition being healed"))
+        },
+    );
 }
 
 /// simulate_cycle(5) latencies, p50, over `calls` calls on the leader.
