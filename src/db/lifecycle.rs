@@ -245,7 +245,7 @@ static COUNTRIES_BY_CODE: Statement = Statement {
 
 /// (unknown codes, ids of the known ones).
 pub fn countries_by_code(client: &mut SpiClient<'_>, codes: &[String]) -> (Vec<String>, Vec<i32>) {
-    let row = COUNTRIES_BY_CODE.run(client, &[codes.to_vec().into()]).or_raise("looking up the countries").first();
+    let row = COUNTRIES_BY_CODE.query(client, &[codes.to_vec().into()]).or_raise("looking up the countries").first();
     (
         row.get(1).or_raise("reading the countries").unwrap_or_default(),
         row.get(2).or_raise("reading the countries").unwrap_or_default(),
@@ -256,7 +256,7 @@ static COUNTRY_CODES: Statement =
     Statement { sql: "SELECT string_agg(code, ', ' ORDER BY code) FROM lead_management.countries", arg_types: &[] };
 
 pub fn country_codes(client: &mut SpiClient<'_>) -> String {
-    first_row(COUNTRY_CODES.run(client, &[]).or_raise("listing countries"))
+    first_row(COUNTRY_CODES.query(client, &[]).or_raise("listing countries"))
         .and_then(|row| row.get(1).or_raise("listing countries"))
         .unwrap_or_default()
 }
