@@ -55,8 +55,8 @@ def show(report):
     for f in w["faults"]:
         print(f"    {f['name']}")
         print(f"        failover {f['failover']:5.1f} s   lost {f['lost']} of {f['acknowledged']} acknowledged writes   "
-              f"simulation gap {f['gap']} s   old leader a caught-up replica {f['rejoin']:.1f} s after "
-              f"{f['rejoin_from']}")
+              f"simulation gap {f['gap']} s   old leader a caught-up replica within {f['rejoin']:.1f} s "
+              f"of {f['rejoin_from']}")
     print(f"    simulate_cycle(5) p50 on the leader, {w['calls']} calls each: synchronous replication "
           f"{w['sync']:.2f} ms, asynchronous {w['async_']:.2f} ms = {w['sync'] / w['async_']:.2f}×")
 
