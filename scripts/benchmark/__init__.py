@@ -1,5 +1,6 @@
-"""Benchmarks for lead_assigner: every speed and memory target of issues 10, 11, 12, 14 and 15 in one
-run, each printed as a ratio against a baseline measured in the same run, with PASS/FAIL.
+"""Benchmarks for lead_assigner: every speed and memory target of issues 10, 11, 12, 14, 15 and 25
+in one run (#24's HA figures when asked), each printed as a ratio against a baseline measured in
+the same run, with PASS/FAIL.
 
 Starts its own PostgreSQL cluster (`scripts/cluster scratch bench-cluster`, port 5497; deleted and recreated at every
 run, stopped at exit), loads every workload into a fresh database with set-based SQL, and prints
@@ -26,8 +27,13 @@ figures and ratios measured in the same run. Workloads (the name is what --only 
   explain   #12 explain_lead() p50 with 1,000 sellers in the lead's line vs a plain SQL listing
   audit     #14 audit inserts per second at 0, half and all of 10M existing audit rows (spread over
             past months, partitioned by maintain()); retention of one month timed; nothing newer lost
+  territories #25 W1 and W4 with a territory on every seller vs without; assign_leads() with
+            100,000 Pending leads of a country nobody covers vs an empty line
   w5        peak backend memory (VmHWM) of the backend that ran W1's assign_leads()
-Aliases: rules = w1,w4; insight = w1,w4,explain; insert = oninsert.
+  ha        #24 only when named (--only ha; root, about 3 minutes): scripts/test-ha's Patroni
+            cluster under load, three faults: failover time, acknowledged writes lost (target 0),
+            simulation gap; simulate_cycle(5) p50 with synchronous replication vs without
+Aliases: rules = w1,w4; insight = w1,w4,explain; insert = oninsert; all = every workload but ha.
 
 Every timed statement that changes data runs inside BEGIN ... ROLLBACK (followed by VACUUM and
 CHECKPOINT), so each repetition starts from the same state; variants are timed in rotating order and

@@ -3,7 +3,7 @@ whose sellers are all full (1,000 sellers over 4 lines, max_leads_count 4), agai
 with no leads at all."""
 
 from .data import LEAD_COLUMNS, PENDING_ROWS, REPAIR, load_leads, load_sellers
-from .harness import drop_database, fresh_database, lat_summary, percentile, pgbench, progress, psql
+from .harness import alternate, drop_database, fresh_database, lat_summary, percentile, progress, psql
 
 TARGET_BACKLOG_MS = 5.0  # #10
 
@@ -30,17 +30,13 @@ FROM generate_series(1, {full_max} * ({m} + 3) / 4) AS i;
 """ + load_leads(n, business_lines=1) + PENDING_ROWS
         psql(db, script + REPAIR)
         result[name] = dict(db=db)
-    lat = {"empty": [], "backlog": []}
-    for r in range(2):
-        for name in (("empty", "backlog") if r == 0 else ("backlog", "empty")):
-            lat[name] += pgbench(result[name]["db"], [(name, "SELECT assign_leads();\n")], calls // 2,
-                                 f"backlog {name}")[name]
+    lat = alternate({name: result[name]["db"] for name in result}, "SELECT assign_leads();\n", calls, "backlog")
     for name in result:
         (state,) = psql(result[name]["db"], "SELECT '@', count(*) FILTER (WHERE assignment_status_id = 1), "
                                             "count(*) FILTER (WHERE assignment_status_id = 2), "
                                             "(SELECT coalesce(sum(assigned), 0) FROM lead_management.assignment_runs) "
                                             "FROM lead_management.assignments;\n")
-        result[name].update(lat=sorted(lat[name]), pending=int(state[0]), open=int(state[1]), assigned=int(state[2]))
+        result[name].update(lat=lat[name], pending=int(state[0]), open=int(state[1]), assigned=int(state[2]))
         drop_database(result[name]["db"])
     report["backlog"] = dict(n=n, m=m, full_max=full_max, result=result)
 

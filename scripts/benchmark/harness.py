@@ -173,6 +173,16 @@ def pgbench(db, scripts, transactions, what):
     return {name: sorted(values) for name, values in result.items()}
 
 
+def alternate(databases, sql, calls, what):
+    """`sql` timed by pgbench in each database ({variant: db}), calls/2 each, then again in the
+    reverse order: both variants meet the same machine load. Returns {variant: sorted latencies}."""
+    lat = {variant: [] for variant in databases}
+    for order in (list(databases), list(reversed(databases))):
+        for variant in order:
+            lat[variant] += pgbench(databases[variant], [(variant, sql)], calls // 2, f"{what} {variant}")[variant]
+    return {variant: sorted(values) for variant, values in lat.items()}
+
+
 def lat_summary(values):
     return (f"p50 {percentile(values, 0.5):7.2f} ms  p90 {percentile(values, 0.9):7.2f} ms  "
             f"p99 {percentile(values, 0.99):7.2f} ms  ({len(values)} calls)")

@@ -8,17 +8,20 @@ import sys
 import time
 
 from . import __doc__ as OVERVIEW
-from . import audit, backlog, bulk, explain, harness, oninsert, seed, w1, w2, w3, w4
+from . import audit, backlog, bulk, explain, ha, harness, oninsert, seed, territories, w1, w2, w3, w4
 from .harness import CLUSTER_DIR, cluster, cpu_snapshot, machine, others_cpu, progress, start_cluster
 from .report import print_report
 
 # Each workload module has run(args, report), show(report) and targets(report). w5 (the peak memory
 # of W1's backend) is measured in W1's database and shown with W1: --only w5 runs w1 with it.
+# ha (a Patroni cluster of its own, root, about 3 minutes) runs only when named.
 WORKLOADS = {"w1": w1, "seed": seed, "w2": w2, "w3": w3, "w4": w4, "backlog": backlog, "bulk": bulk,
-             "oninsert": oninsert, "explain": explain, "audit": audit}
+             "oninsert": oninsert, "explain": explain, "audit": audit, "territories": territories, "ha": ha}
 NAMES = list(WORKLOADS) + ["w5"]
+ONLY_WHEN_NAMED = {"ha"}
+DEFAULT = [name for name in NAMES if name not in ONLY_WHEN_NAMED]
 ALIASES = {"rules": {"w1", "w4"}, "insight": {"w1", "w4", "explain"}, "insert": {"oninsert"},
-           "w1-seed": {"seed"}, "w1seed": {"seed"}, "all": set(NAMES)}
+           "w1-seed": {"seed"}, "w1seed": {"seed"}, "all": set(DEFAULT)}
 
 
 def parse_args():
@@ -50,8 +53,9 @@ def parse_args():
                    help="existing audit rows at the last stage, half of it at the middle one (10000000)")
     p.add_argument("--audit-batch", type=int, default=env("BENCH_AUDIT_BATCH"),
                    help="audit rows per timed statement (20000)")
-    p.add_argument("--only", default=env("BENCH_ONLY", ",".join(NAMES)),
-                   help=f"workloads to run ({','.join(NAMES)}; aliases {','.join(ALIASES)})")
+    p.add_argument("--only", default=env("BENCH_ONLY", ",".join(DEFAULT)),
+                   help=f"workloads to run ({','.join(NAMES)}; by default all but {','.join(ONLY_WHEN_NAMED)}; "
+                        f"aliases {','.join(ALIASES)})")
     p.add_argument("--no-diagnostics", dest="diagnostics", action="store_false",
                    help="skip the diagnostics (W1 trigger-layer breakdown, W4 auto_explain profiles)")
     p.add_argument("--keep", action="store_true",

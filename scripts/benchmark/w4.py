@@ -22,14 +22,16 @@ SIMULATE_PLUS_NOTIFY = ("SELECT s.*, pg_notify('lead_assigner_runs', json_build_
 SIMULATE_NO_NOTIFY = "SELECT s.*, NULL::text FROM simulate_cycle(5) s;\n"
 
 
-def load_open_book(db, n, m, calls):
+def load_open_book(db, n, m, calls, setup=""):
     """n pending leads over 4 lines, m sellers with room for them twice over (plus what the calls
-    add); fresh statistics; then one committed assign_leads() run that assigns them all, and no
-    ANALYZE after it (autovacuum is off): the state right after a big run. Returns its time in ms."""
+    add), and `setup` (SQL: territories, say); fresh statistics; then one committed assign_leads()
+    run that assigns them all, and no ANALYZE after it (autovacuum is off): the state right after a
+    big run. Returns its time in ms."""
     max_leads = -(-2 * n // m) + 5 * calls // m + 100
     fresh_database(db)
     psql(db, "SET session_replication_role = replica;\n" + load_sellers(m, max_leads)
-         + (load_leads(n) + PENDING_ROWS if n else "") + REPAIR + RULES_TIME_ZONES + "VACUUM lead_management.sellers;\n")
+         + (load_leads(n) + PENDING_ROWS if n else "") + REPAIR + RULES_TIME_ZONES + setup
+         + "VACUUM lead_management.sellers;\n")
     (row,) = psql(db, "LOAD 'lead_assigner';\nSET lead_assigner.strategy = greedy;\n" + timed("assign", ASSIGN)
                   + "SELECT '@', 'open', count(*) FROM lead_management.assignments WHERE assignment_status_id = 2;\n"
                     "CHECKPOINT;\n")[:1]
