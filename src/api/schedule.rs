@@ -7,7 +7,7 @@ use lead_assigner_core::schedule::{cron_schedule, finest_interval_seconds, suppo
 use pgrx::datum::{Interval, TimestampWithTimeZone};
 use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
-use pgrx::PgSqlErrorCode;
+use pgrx::{register_xact_callback, PgSqlErrorCode, PgXactCallbackEvent};
 
 use crate::db::first_row;
 use crate::errors::{raise, refuse_on_standby, OrRaise};
@@ -98,7 +98,34 @@ fn schedule_simulation(client: &mut SpiClient<'_>, version: &str, seconds: i64) 
             &[JOB_NAME.into(), schedule.as_str().into(), JOB_COMMAND.into()],
         )
         .or_raise("scheduling the simulation");
+    reload_pg_cron_jobs_at_commit(client);
     schedule
+}
+
+/// pg_cron's scheduler learns of a job change from the cache invalidation its functions send at
+/// commit. When a burst of catalog changes overflows PostgreSQL's invalidation queue before the
+/// scheduler reads it, the scheduler gets a cache reset instead, which pg_cron up to 1.6.8 ignores
+/// (citusdata/pg_cron#406): it would keep running an unscheduled job, or never start a new one,
+/// until the next change or a restart. Its SIGHUP handler always reloads the job list (and the
+/// configuration file), so send it that signal once this transaction has committed.
+fn reload_pg_cron_jobs_at_commit(client: &SpiClient<'_>) {
+    let launchers = client
+        .select("SELECT pid FROM pg_catalog.pg_stat_activity WHERE backend_type = 'pg_cron launcher'", None, &[])
+        .or_raise("looking for pg_cron's scheduler");
+    for row in launchers {
+        if let Ok(Some(pid)) = row.get::<i32>(1) {
+            register_xact_callback(PgXactCallbackEvent::Commit, move || {
+                // Only while the pid is still a process of this server (as pg_signal_backend
+                // checks): a launcher that exited meanwhile is replaced by one that reads the job
+                // list from scratch. SAFETY: a lookup in the process array, then kill(2).
+                unsafe {
+                    if !pg_sys::BackendPidGetProc(pid).is_null() {
+                        libc::kill(pid, libc::SIGHUP);
+                    }
+                }
+            });
+        }
+    }
 }
 
 /// Whole seconds in an interval; months have no fixed length, so they are refused.
@@ -124,7 +151,11 @@ fn stop_simulation() -> bool {
         let unscheduled = client
             .update("SELECT cron.unschedule(jobid) FROM cron.job WHERE jobname = $1", None, &[JOB_NAME.into()])
             .or_raise("unscheduling the simulation");
-        !unscheduled.is_empty()
+        if unscheduled.is_empty() {
+            return false;
+        }
+        reload_pg_cron_jobs_at_commit(client);
+        true
     })
 }
 
