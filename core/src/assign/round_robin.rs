@@ -196,6 +196,19 @@ mod tests {
             prop_assert_eq!(p.cursors, cur);
         }
 
+        /// Every rule at once (weights, territories, exclusions, away, hours, caps, cursors):
+        /// the same plan as the O(N·M) reference.
+        #[test]
+        fn assign_prop_round_robin_with_every_rule_matches_naive(sc in rule_scenario()) {
+            with_scenario(&sc, |leads, sellers, cursors| {
+                let p = plan(leads, sellers, NOW, Strategy::RoundRobin, cursors);
+                let (pairs, cur) = naive_weighted_round_robin(leads, sellers, cursors);
+                prop_assert_eq!(p.pairs, pairs);
+                prop_assert_eq!(p.cursors, cur);
+                Ok(())
+            })?;
+        }
+
         /// (4) Smooth weighted round robin with enough room: after every prefix of
         /// N leads, each seller's count c satisfies -(n-1) < c - N·w/W < 1 (n sellers,
         /// W their total weight), and |c - N·w/W| < 1 when n <= 2.

@@ -259,6 +259,64 @@ pub(super) fn naive_round_robin(
     (pairs, cur)
 }
 
+/// O(N·M) reference for round_robin with every rule: weights, territories, exclusions,
+/// availability. Per line, smooth weighted round robin over a cyclic scan of all sellers in
+/// document order, starting at the first one after the cursor: each lead adds every allowed
+/// seller's weight to its current weight and goes to the largest (ties: the first in the scan),
+/// which gives back the total added. A seller that fills up makes the scan start just after it,
+/// with the line's current weights back to 0.
+pub(super) fn naive_weighted_round_robin(
+    leads: &[PendingLead],
+    sellers: &[SellerState],
+    cursors: &[RoundRobinCursor],
+) -> (Pairs, Vec<(i32, usize)>) {
+    let m = sellers.len();
+    let mut room = start_room(sellers);
+    let mut current = vec![0i64; m];
+    let mut scan_from: HashMap<i32, usize> = HashMap::new();
+    for c in cursors {
+        let after = sellers.iter().position(|s| s.document_number > c.last_seller).unwrap_or(0);
+        scan_from.insert(c.business_line_id, after);
+    }
+    let (mut pairs, mut last) = (Vec::new(), HashMap::new());
+    for (li, l) in leads.iter().enumerate() {
+        let start = scan_from.get(&l.business_line_id).copied().unwrap_or(0);
+        let candidates: Vec<usize> = (0..m)
+            .map(|k| (start + k) % m)
+            .filter(|&si| {
+                let seller = &sellers[si];
+                seller.business_line_id == l.business_line_id
+                    && room[si] > 0
+                    && seller.covers(l.country_id)
+                    && !l.excluded_sellers.contains(&seller.document_number)
+            })
+            .collect();
+        let mut best: Option<usize> = None;
+        for &si in &candidates {
+            current[si] += sellers[si].weight.clamp(1, 100);
+            if best.is_none_or(|b| current[si] > current[b]) {
+                best = Some(si);
+            }
+        }
+        let Some(si) = best else { continue };
+        current[si] -= candidates.iter().map(|&c| sellers[c].weight.clamp(1, 100)).sum::<i64>();
+        room[si] -= 1;
+        if room[si] == 0 {
+            scan_from.insert(l.business_line_id, (si + 1) % m);
+            for (c, seller) in current.iter_mut().zip(sellers) {
+                if seller.business_line_id == l.business_line_id {
+                    *c = 0;
+                }
+            }
+        }
+        pairs.push((li, si));
+        last.insert(l.business_line_id, si);
+    }
+    let mut cur: Vec<_> = last.into_iter().collect();
+    cur.sort_unstable();
+    (pairs, cur)
+}
+
 /// The rules every plan obeys, replayed lead by lead: (1) never an ineligible
 /// pair (line, availability, room left, territory, exclusion); (2) work conserving: a
 /// lead stays pending only if, at its turn, no seller of its line with room
