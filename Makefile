@@ -61,7 +61,7 @@ ha: install
 ha-stop:
 	scripts/ha stop
 
-# Not in .ci/run: two cold image builds take about half an hour on 2 cores (scripts/docker-check).
+# Not in .ci/run: a Docker daemon, about 12 minutes and 7 GB of images (scripts/docker-check).
 docker-check:
 	scripts/docker-check $(DOCKER_MAJORS)
 
