@@ -6,7 +6,7 @@ PG_CONFIG ?= /usr/lib/postgresql/$(PG_MAJOR)/bin/pg_config
 export PG_MAJOR
 export PATH := $(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: help setup install test test-matrix test-unit test-pg test-e2e test-ha run psql psql-superuser stop reset bench lint clean ha ha-stop
+.PHONY: help setup install test test-matrix test-unit test-pg test-e2e test-ha run psql psql-superuser stop reset bench lint clean ha ha-stop docker-check
 
 help:
 	@echo "make run        build, install, start a local cluster with the simulation (Ctrl-C stops);"
@@ -22,6 +22,8 @@ help:
 	@echo "make ha         etcd + three Patroni-managed servers with synchronous replication (prints how to connect)"
 	@echo "make ha-stop    stop that cluster (its data stays; scripts/ha reset deletes it)"
 	@echo "make test-ha    the HA tier: leader killed, switchover, partitioned; nothing acknowledged lost (~3 min)"
+	@echo "make docker-check   build the Docker image for PostgreSQL 17 and 18, run it, check it works (root, dockerd;"
+	@echo "                DOCKER_MAJORS=18 for one; local stand-ins for the official base images)"
 
 setup:
 	scripts/setup
@@ -58,6 +60,10 @@ ha: install
 
 ha-stop:
 	scripts/ha stop
+
+# Not in .ci/run: a Docker daemon, about 12 minutes and 7 GB of images (scripts/docker-check).
+docker-check:
+	scripts/docker-check $(DOCKER_MAJORS)
 
 run:
 	scripts/run
